@@ -1,0 +1,1 @@
+//! Tasks: the environments a grown network acts in.
