@@ -1,5 +1,12 @@
 //! synaptogen: optimising genetically-driven synaptogenesis.
 #![warn(missing_docs)]
 
+pub mod files;
+pub mod genome;
+pub mod learn;
+pub mod linalg;
+pub mod net;
+pub mod npy;
 pub mod rng;
+pub mod synapse;
 pub mod task;
