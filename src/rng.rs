@@ -30,6 +30,8 @@ pub enum Purpose {
     Lineage = 6,
     /// Fitting count models to connectomes (folds, restarts).
     Fitting = 7,
+    /// Periodic evaluation during training (kept apart from the final evaluation).
+    Validation = 8,
 }
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
