@@ -46,7 +46,8 @@ const MAX_STEPS: usize = 500;
 /// d₁ = m₁ l_c1² + m₂ (l₁² + l_c2² + 2 l₁ l_c2 cos θ₂) + I₁ + I₂
 /// d₂ = m₂ (l_c2² + l₁ l_c2 cos θ₂) + I₂
 /// φ₂ = m₂ l_c2 g cos(θ₁ + θ₂ - π/2)
-/// φ₁ = -m₂ l₁ l_c2 θ̇₂² sin θ₂ - 2 m₂ l₁ l_c2 θ̇₂ θ̇₁ sin θ₂ + (m₁ l_c1 + m₂ l₁) g cos(θ₁ - π/2) + φ₂
+/// φ₁ = -m₂ l₁ l_c2 θ̇₂² sin θ₂ - 2 m₂ l₁ l_c2 θ̇₂ θ̇₁ sin θ₂
+///      + (m₁ l_c1 + m₂ l₁) g cos(θ₁ - π/2) + φ₂
 /// θ̈₂ = (a + d₂/d₁ φ₁ - m₂ l₁ l_c2 θ̇₁² sin θ₂ - φ₂) / (m₂ l_c2² + I₂ - d₂²/d₁)
 /// θ̈₁ = -(d₂ θ̈₂ + φ₁) / d₁
 /// ```
