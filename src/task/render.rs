@@ -26,7 +26,7 @@ use super::acrobot::{LINK_LENGTH_1, LINK_LENGTH_2};
 use super::cartpole::POSITION_LIMIT;
 use super::mountain_car::{GOAL_POSITION, MAX_POSITION, MIN_POSITION};
 use super::{Acrobot, CartPole, MountainCar};
-use std::fmt::Write;
+use std::fmt::{self, Display, Write};
 use thiserror::Error;
 
 /// Height of every frame (px).
@@ -65,7 +65,7 @@ pub enum RenderError {
         found: usize,
     },
     /// There is no drawing for the task.
-    #[error("no drawing for task `{task}`; tasks that can be drawn are {}", super::NAMES.join(", "))]
+    #[error("no drawing for task `{task}`; the tasks drawn are {}", super::NAMES.join(", "))]
     NoDrawing {
         /// The task's name.
         task: String,
@@ -129,40 +129,75 @@ pub fn cartpole_strip<S: AsRef<[f64]>>(
 
     let frames = selected::<4, S>(CartPole::NAME, states, steps)?;
     Ok(draw_strip(CartPole::NAME, width, &frames, |svg, [x, _, theta, _]| {
-        let left = centre - POSITION_LIMIT * scale;
-        let right = centre + POSITION_LIMIT * scale;
-        let _ = write!(
+        let track_y = Px(track);
+        empty(
             svg,
-            r##"<line class="track" x1="{:.1}" y1="{track:.1}" x2="{:.1}" y2="{track:.1}" stroke="#444"/>"##,
-            MARGIN / 2.0,
-            width - MARGIN / 2.0,
+            "line",
+            &[
+                ("class", &"track"),
+                ("x1", &Px(MARGIN / 2.0)),
+                ("y1", &track_y),
+                ("x2", &Px(width - MARGIN / 2.0)),
+                ("y2", &track_y),
+                ("stroke", &"#444"),
+            ],
         );
-        for limit in [left, right] {
-            let _ = write!(
+        for limit in [-POSITION_LIMIT, POSITION_LIMIT] {
+            let x = Px(centre + limit * scale);
+            empty(
                 svg,
-                r##"<line class="limit" x1="{limit:.1}" y1="{:.1}" x2="{limit:.1}" y2="{:.1}" stroke="#c33" stroke-dasharray="4 3"/>"##,
-                LABEL_HEIGHT + 6.0,
-                track + 8.0,
+                "line",
+                &[
+                    ("class", &"limit"),
+                    ("x1", &x),
+                    ("y1", &Px(LABEL_HEIGHT + 6.0)),
+                    ("x2", &x),
+                    ("y2", &Px(track + 8.0)),
+                    ("stroke", &"#c33"),
+                    ("stroke-dasharray", &"4 3"),
+                ],
             );
         }
 
         // Cart centred on x, its top carrying the pole's pivot.
-        let cart_x = centre + x * scale;
-        let pivot_y = track - cart_height;
-        let tip_x = cart_x + pole_length * theta.sin();
-        let tip_y = pivot_y - pole_length * theta.cos();
-        let _ = write!(
+        let (cart_x, pivot_y) = (centre + x * scale, track - cart_height);
+        let tip = (cart_x + pole_length * theta.sin(), pivot_y - pole_length * theta.cos());
+        empty(
             svg,
-            r##"<rect class="cart" x="{:.1}" y="{pivot_y:.1}" width="{cart_width:.1}" height="{cart_height:.1}" fill="#222"/>"##,
-            cart_x - cart_width / 2.0,
+            "rect",
+            &[
+                ("class", &"cart"),
+                ("x", &Px(cart_x - cart_width / 2.0)),
+                ("y", &Px(pivot_y)),
+                ("width", &Px(cart_width)),
+                ("height", &Px(cart_height)),
+                ("fill", &"#222"),
+            ],
         );
-        let _ = write!(
+        empty(
             svg,
-            r##"<line class="pole" x1="{cart_x:.1}" y1="{pivot_y:.1}" x2="{tip_x:.1}" y2="{tip_y:.1}" stroke="#ca9865" stroke-width="5" stroke-linecap="round"/>"##,
+            "line",
+            &[
+                ("class", &"pole"),
+                ("x1", &Px(cart_x)),
+                ("y1", &Px(pivot_y)),
+                ("x2", &Px(tip.0)),
+                ("y2", &Px(tip.1)),
+                ("stroke", &"#ca9865"),
+                ("stroke-width", &5),
+                ("stroke-linecap", &"round"),
+            ],
         );
-        let _ = write!(
+        empty(
             svg,
-            r##"<circle class="axle" cx="{cart_x:.1}" cy="{pivot_y:.1}" r="2.5" fill="#8184cb"/>"##,
+            "circle",
+            &[
+                ("class", &"axle"),
+                ("cx", &Px(cart_x)),
+                ("cy", &Px(pivot_y)),
+                ("r", &2.5),
+                ("fill", &"#8184cb"),
+            ],
         );
         format!("x {x:+.2} m, θ {:+.1}°", theta.to_degrees())
     }))
@@ -188,32 +223,42 @@ pub fn mountain_car_strip<S: AsRef<[f64]>>(
         let height = 0.45 * (3.0 * p).sin() + 0.55;
         (left + (p - MIN_POSITION) * scale, ground - height * scale)
     };
+    let hill: Vec<String> = (0..=60)
+        .map(|i| {
+            let (x, y) = point(MIN_POSITION + (MAX_POSITION - MIN_POSITION) * i as f64 / 60.0);
+            format!("{},{}", Px(x), Px(y))
+        })
+        .collect();
+    let hill = hill.join(" ");
 
     let frames = selected::<2, S>(MountainCar::NAME, states, steps)?;
     Ok(draw_strip(MountainCar::NAME, width, &frames, |svg, [position, velocity]| {
-        let hill: Vec<String> = (0..=60)
-            .map(|i| {
-                let (x, y) = point(MIN_POSITION + (MAX_POSITION - MIN_POSITION) * i as f64 / 60.0);
-                format!("{x:.1},{y:.1}")
-            })
-            .collect();
-        let _ = write!(
+        empty(
             svg,
-            r##"<polyline class="hill" points="{}" fill="none" stroke="#444"/>"##,
-            hill.join(" ")
+            "polyline",
+            &[("class", &"hill"), ("points", &hill), ("fill", &"none"), ("stroke", &"#444")],
         );
 
+        // A pennant on a 24 px pole at the goal.
         let (flag_x, flag_y) = point(GOAL_POSITION);
-        let _ = write!(
+        let outline = format!("M{},{} v-24 l14,4 l-14,4", Px(flag_x), Px(flag_y));
+        empty(
             svg,
-            r##"<path class="flag" d="M{flag_x:.1},{flag_y:.1} v-24 l14,4 l-14,4" fill="#cc0" stroke="#000"/>"##,
+            "path",
+            &[("class", &"flag"), ("d", &outline), ("fill", &"#cc0"), ("stroke", &"#000")],
         );
 
         let (car_x, car_y) = point(position);
-        let _ = write!(
+        empty(
             svg,
-            r##"<circle class="car" cx="{car_x:.1}" cy="{:.1}" r="6" fill="#222"/>"##,
-            car_y - 6.0,
+            "circle",
+            &[
+                ("class", &"car"),
+                ("cx", &Px(car_x)),
+                ("cy", &Px(car_y - 6.0)),
+                ("r", &6),
+                ("fill", &"#222"),
+            ],
         );
         format!("p {position:+.3}, v {velocity:+.4}")
     }))
@@ -238,12 +283,19 @@ pub fn acrobot_strip<S: AsRef<[f64]>>(
 
     let frames = selected::<4, S>(Acrobot::NAME, states, steps)?;
     Ok(draw_strip(Acrobot::NAME, width, &frames, |svg, [theta1, theta2, _, _]| {
-        let bar_y = pivot_y - LINK_LENGTH_1 * scale;
-        let _ = write!(
+        let bar_y = Px(pivot_y - LINK_LENGTH_1 * scale);
+        empty(
             svg,
-            r##"<line class="goal" x1="{:.1}" y1="{bar_y:.1}" x2="{:.1}" y2="{bar_y:.1}" stroke="#444" stroke-dasharray="4 3"/>"##,
-            pivot_x - reach * scale,
-            pivot_x + reach * scale,
+            "line",
+            &[
+                ("class", &"goal"),
+                ("x1", &Px(pivot_x - reach * scale)),
+                ("y1", &bar_y),
+                ("x2", &Px(pivot_x + reach * scale)),
+                ("y2", &bar_y),
+                ("stroke", &"#444"),
+                ("stroke-dasharray", &"4 3"),
+            ],
         );
 
         // Hanging down is θ₁ = 0; the elbow and the tip, with y growing downwards.
@@ -251,14 +303,35 @@ pub fn acrobot_strip<S: AsRef<[f64]>>(
         let elbow_y = pivot_y + LINK_LENGTH_1 * scale * theta1.cos();
         let tip_x = elbow_x + LINK_LENGTH_2 * scale * (theta1 + theta2).sin();
         let tip_y = elbow_y + LINK_LENGTH_2 * scale * (theta1 + theta2).cos();
-        let _ = write!(
+        let points = [(pivot_x, pivot_y), (elbow_x, elbow_y), (tip_x, tip_y)]
+            .map(|(x, y)| format!("{},{}", Px(x), Px(y)))
+            .join(" ");
+        empty(
             svg,
-            r##"<polyline class="links" points="{pivot_x:.1},{pivot_y:.1} {elbow_x:.1},{elbow_y:.1} {tip_x:.1},{tip_y:.1}" fill="none" stroke="#0cc" stroke-width="5" stroke-linejoin="round" stroke-linecap="round"/>"##,
+            "polyline",
+            &[
+                ("class", &"links"),
+                ("points", &points),
+                ("fill", &"none"),
+                ("stroke", &"#0cc"),
+                ("stroke-width", &5),
+                ("stroke-linejoin", &"round"),
+                ("stroke-linecap", &"round"),
+            ],
         );
-        for (x, y) in [(pivot_x, pivot_y), (elbow_x, elbow_y)] {
-            let _ = write!(
+
+        // The fixed pivot dark, the actuated elbow yellow.
+        for (x, y, colour) in [(pivot_x, pivot_y, "#444"), (elbow_x, elbow_y, "#cc0")] {
+            empty(
                 svg,
-                r##"<circle class="joint" cx="{x:.1}" cy="{y:.1}" r="3" fill="#cc0"/>"##,
+                "circle",
+                &[
+                    ("class", &"joint"),
+                    ("cx", &Px(x)),
+                    ("cy", &Px(y)),
+                    ("r", &3),
+                    ("fill", &colour),
+                ],
             );
         }
         format!("θ₁ {:+.0}°, θ₂ {:+.0}°", theta1.to_degrees(), theta2.to_degrees())
@@ -300,39 +373,112 @@ fn draw_strip<const N: usize>(
     frames: &[(usize, [f64; N])],
     mut scene: impl FnMut(&mut String, [f64; N]) -> String,
 ) -> String {
-    let width = frame_width * frames.len() as f64;
+    let (width, height) = (Px(frame_width * frames.len() as f64), Px(FRAME_HEIGHT));
+    let view_box = format!("0 0 {width} {height}");
     let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{FRAME_HEIGHT:.0}" viewBox="0 0 {width:.0} {FRAME_HEIGHT:.0}" font-family="sans-serif" font-size="11">"##,
+    open(
+        &mut svg,
+        "svg",
+        &[
+            ("xmlns", &"http://www.w3.org/2000/svg"),
+            ("width", &width),
+            ("height", &height),
+            ("viewBox", &view_box),
+            ("font-family", &"sans-serif"),
+            ("font-size", &11),
+        ],
     );
+    svg.push('\n');
     let steps: Vec<String> = frames.iter().map(|(step, _)| step.to_string()).collect();
-    let _ = writeln!(svg, "<title>{task}, steps {}</title>", steps.join(", "));
-    let _ = writeln!(svg, r##"<rect width="{width:.0}" height="{FRAME_HEIGHT:.0}" fill="#fff"/>"##);
+    let title = format!("{task}, steps {}", steps.join(", "));
+    with_text(&mut svg, "title", &[], &title);
+    empty(&mut svg, "rect", &[("width", &width), ("height", &height), ("fill", &"#fff")]);
+    svg.push('\n');
 
     for (index, &(step, state)) in frames.iter().enumerate() {
-        let _ = write!(
-            svg,
-            r##"<g class="frame" transform="translate({:.1},0)">"##,
-            index as f64 * frame_width
-        );
-        let _ = write!(
-            svg,
-            r##"<rect class="border" x="0.5" y="0.5" width="{:.1}" height="{:.1}" fill="none" stroke="#bbb"/>"##,
-            frame_width - 1.0,
-            FRAME_HEIGHT - 1.0,
+        let shift = format!("translate({},0)", Px(index as f64 * frame_width));
+        open(&mut svg, "g", &[("class", &"frame"), ("transform", &shift)]);
+        empty(
+            &mut svg,
+            "rect",
+            &[
+                ("class", &"border"),
+                ("x", &0.5),
+                ("y", &0.5),
+                ("width", &Px(frame_width - 1.0)),
+                ("height", &Px(FRAME_HEIGHT - 1.0)),
+                ("fill", &"none"),
+                ("stroke", &"#bbb"),
+                ("stroke-width", &1),
+            ],
         );
         let caption = scene(&mut svg, state);
-        let _ = write!(svg, r##"<text class="step" x="6" y="14">step {step}</text>"##);
-        let _ = write!(
-            svg,
-            r##"<text class="caption" x="6" y="{:.1}" fill="#555">{caption}</text>"##,
-            FRAME_HEIGHT - 6.0
+        with_text(
+            &mut svg,
+            "text",
+            &[("class", &"step"), ("x", &6), ("y", &14)],
+            &format!("step {step}"),
         );
-        let _ = writeln!(svg, "</g>");
+        let bottom = Px(FRAME_HEIGHT - 6.0);
+        with_text(
+            &mut svg,
+            "text",
+            &[("class", &"caption"), ("x", &6), ("y", &bottom), ("fill", &"#555")],
+            &caption,
+        );
+        svg.push_str("</g>\n");
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// A length in pixels, written with one decimal.
+struct Px(f64);
+
+impl Display for Px {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1}", self.0)
+    }
+}
+
+/// Attributes of an element as `(key, value)` pairs, written in order.
+type Attributes<'a> = [(&'a str, &'a dyn Display)];
+
+/// Writes the attributes ` key="value"` in order.
+fn write_attributes(svg: &mut String, attributes: &Attributes) {
+    for (key, value) in attributes {
+        let _ = write!(svg, r#" {key}="{value}""#);
+    }
+}
+
+/// Writes the start tag `<name …>` of an element whose children follow.
+fn open(svg: &mut String, name: &str, attributes: &Attributes) {
+    svg.push('<');
+    svg.push_str(name);
+    write_attributes(svg, attributes);
+    svg.push('>');
+}
+
+/// Writes the empty element `<name …/>`.
+fn empty(svg: &mut String, name: &str, attributes: &Attributes) {
+    svg.push('<');
+    svg.push_str(name);
+    write_attributes(svg, attributes);
+    svg.push_str("/>");
+}
+
+/// Writes the element `<name …>content</name>`, with `&`, `<` and `>` in `content` escaped.
+fn with_text(svg: &mut String, name: &str, attributes: &Attributes, content: &str) {
+    open(svg, name, attributes);
+    for character in content.chars() {
+        match character {
+            '&' => svg.push_str("&amp;"),
+            '<' => svg.push_str("&lt;"),
+            '>' => svg.push_str("&gt;"),
+            _ => svg.push(character),
+        }
+    }
+    let _ = write!(svg, "</{name}>");
 }
 
 #[cfg(test)]
