@@ -192,7 +192,11 @@ impl DqnSettings {
         rule(self.train_freq > 0, "train_freq", "must be at least 1")?;
         rule(self.gradient_steps >= -1, "gradient_steps", "must be -1 (as collected) or >= 0")?;
         rule(fraction(self.exploration_fraction), "exploration_fraction", "must lie in [0, 1]")?;
-        rule(fraction(self.exploration_initial_eps), "exploration_initial_eps", "must lie in [0, 1]")?;
+        rule(
+            fraction(self.exploration_initial_eps),
+            "exploration_initial_eps",
+            "must lie in [0, 1]",
+        )?;
         rule(fraction(self.exploration_final_eps), "exploration_final_eps", "must lie in [0, 1]")?;
         rule(positive(self.max_grad_norm), "max_grad_norm", "must be a positive number")?;
         rule(self.eval_episodes > 0, "eval_episodes", "must be at least 1")
@@ -287,7 +291,12 @@ pub struct Dqn<M: Model> {
 
 impl<M: Model> Dqn<M> {
     /// A learner for `model` on `task`, all randomness drawn from streams of `seed`.
-    pub fn new(model: M, task: Box<dyn Task>, settings: DqnSettings, seed: u64) -> Result<Self, DqnError> {
+    pub fn new(
+        model: M,
+        task: Box<dyn Task>,
+        settings: DqnSettings,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
         settings.check()?;
         let built = model.build();
         let network = M::network(&built);
@@ -400,7 +409,8 @@ impl<M: Model> Dqn<M> {
         );
         std::mem::swap(&mut self.observation, &mut self.next_observation);
         let episode = outcome.done().then(|| {
-            let end = EpisodeEnd { episode_return: self.episode_return, length: self.episode_length };
+            let end =
+                EpisodeEnd { episode_return: self.episode_return, length: self.episode_length };
             self.episodes += 1;
             self.reset_episode();
             end
@@ -522,7 +532,12 @@ impl<M: Model> Dqn<M> {
 }
 
 /// The return of one greedy episode of `network` on `task`, reset from `rng`.
-pub fn greedy_return(network: &Dense, task: &mut dyn Task, rng: &mut Stream, scratch: &mut Scratch) -> f64 {
+pub fn greedy_return(
+    network: &Dense,
+    task: &mut dyn Task,
+    rng: &mut Stream,
+    scratch: &mut Scratch,
+) -> f64 {
     let mut observation = vec![0.0; task.observation_size()];
     task.reset(rng, &mut observation);
     let mut total = 0.0;
@@ -576,5 +591,145 @@ mod tests {
         for settings in bad {
             assert!(settings.check().is_err(), "{settings:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod semantics {
+    use super::*;
+    use crate::genome::{Architecture, Genome, Learnable};
+    use crate::task::{StateError, Step, state_array};
+
+    /// A one-dimensional walk: action 1 moves right; reaching 2 terminates, the limit truncates.
+    /// The reward is `reward` per step.
+    #[derive(Clone)]
+    struct Walk {
+        position: f64,
+        elapsed: usize,
+        limit: usize,
+        reward: f64,
+    }
+
+    impl Task for Walk {
+        fn name(&self) -> &str {
+            "Walk"
+        }
+        fn observation_size(&self) -> usize {
+            1
+        }
+        fn actions(&self) -> usize {
+            2
+        }
+        fn max_steps(&self) -> usize {
+            self.limit
+        }
+        fn solved_at(&self) -> f64 {
+            0.0
+        }
+        fn reset(&mut self, _rng: &mut Stream, observation: &mut [f64]) {
+            self.position = 0.0;
+            self.elapsed = 0;
+            self.observe(observation);
+        }
+        fn step(&mut self, action: usize, observation: &mut [f64]) -> Step {
+            self.position += action as f64;
+            self.elapsed += 1;
+            self.observe(observation);
+            Step {
+                reward: self.reward,
+                terminated: self.position >= 2.0,
+                truncated: self.elapsed >= self.limit,
+            }
+        }
+        fn observe(&self, observation: &mut [f64]) {
+            observation[0] = self.position;
+        }
+        fn state(&self) -> Vec<f64> {
+            vec![self.position]
+        }
+        fn set_state(&mut self, state: &[f64], elapsed: usize) -> Result<(), StateError> {
+            let [position] = state_array(self.name(), state)?;
+            self.position = position;
+            self.elapsed = elapsed;
+            Ok(())
+        }
+    }
+
+    fn learner(reward: f64, settings: DqnSettings) -> Dqn<Genome> {
+        let arch = Architecture {
+            layers: vec![1, 4, 2],
+            genes: 2,
+            transmitters: 1,
+            ..Architecture::cartpole()
+        };
+        let genome = Genome::random(arch, None, Learnable::all(), 0).unwrap();
+        let walk = Walk { position: 0.0, elapsed: 0, limit: 3, reward };
+        Dqn::new(genome, Box::new(walk), settings, 0).unwrap()
+    }
+
+    #[test]
+    fn truncation_bootstraps_and_termination_does_not() {
+        let settings =
+            DqnSettings { total_steps: 400, learning_starts: 1000, ..Default::default() };
+        let mut dqn = learner(1.0, settings);
+        let mut batch = Minibatch::empty();
+        for _ in 0..400 {
+            dqn.step().unwrap();
+        }
+        dqn.buffer.sample_into(2000, &mut rng::stream(0, Purpose::Training, 9), &mut batch);
+        for i in 0..2000 {
+            let next = batch.next_observations[(i, 0)];
+            // Terminal only where the walk reached 2; a third step below 2 is a truncation.
+            assert_eq!(batch.dones[i], next >= 2.0, "transition to {next}");
+        }
+        assert!(batch.next_observations.iter().any(|&x| x < 2.0));
+        assert!(batch.dones.iter().any(|&d| d));
+    }
+
+    #[test]
+    fn target_updates_follow_the_interval() {
+        let settings = DqnSettings {
+            total_steps: 200,
+            learning_starts: 0,
+            train_freq: 1,
+            target_update_interval: 7,
+            learning_rate: 0.01,
+            ..Default::default()
+        };
+        let mut dqn = learner(1.0, settings);
+        for step in 1..=30 {
+            let before = dqn.target.clone();
+            dqn.step().unwrap();
+            // The target is the acting network of the step before its update.
+            assert_eq!(dqn.target != before, step % 7 == 0, "step {step}");
+        }
+    }
+
+    #[test]
+    fn divergence_names_the_step() {
+        let settings = DqnSettings {
+            total_steps: 100,
+            learning_starts: 10,
+            train_freq: 4,
+            ..Default::default()
+        };
+        let mut dqn = learner(f64::NAN, settings);
+        let err = dqn.run(|_| {}).unwrap_err();
+        assert_eq!(err, DqnError::NotFinite { step: 12, what: "loss" });
+        assert!(err.to_string().contains("step 12"));
+    }
+
+    #[test]
+    fn mismatched_networks_are_refused() {
+        let arch = Architecture {
+            layers: vec![3, 4, 2],
+            genes: 2,
+            transmitters: 1,
+            ..Architecture::cartpole()
+        };
+        let genome = Genome::random(arch, None, Learnable::all(), 0).unwrap();
+        let walk = Walk { position: 0.0, elapsed: 0, limit: 3, reward: 1.0 };
+        let err = Dqn::new(genome, Box::new(walk), DqnSettings::default(), 0).err().unwrap();
+        assert!(err.to_string().contains("3 inputs"), "{err}");
     }
 }

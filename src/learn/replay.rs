@@ -65,7 +65,14 @@ impl ReplayBuffer {
     }
 
     /// Stores a transition, overwriting the oldest when full.
-    pub fn push(&mut self, observation: &[f64], action: usize, reward: f64, next: &[f64], done: bool) {
+    pub fn push(
+        &mut self,
+        observation: &[f64],
+        action: usize,
+        reward: f64,
+        next: &[f64],
+        done: bool,
+    ) {
         let at = self.next;
         self.observations[at * self.width..(at + 1) * self.width].copy_from_slice(observation);
         self.next_observations[at * self.width..(at + 1) * self.width].copy_from_slice(next);
