@@ -4,7 +4,7 @@
 use nalgebra::DMatrix;
 
 use super::binomial::count;
-use super::{Synaptogenesis, trial_count};
+use super::{Synaptogenesis, pair_trials};
 use crate::rng::Stream;
 
 /// Draws the synapse counts of every connection, in the stream order of the module docs.
@@ -20,12 +20,7 @@ pub(super) fn counts(growth: &Synaptogenesis, rng: &mut Stream) -> Vec<DMatrix<u
         let mut counts = DMatrix::zeros(pre_neurons, post_neurons);
         for (i, pre_genes) in pre.chunks_exact(genes).enumerate() {
             for (j, post_genes) in post.chunks_exact(genes).enumerate() {
-                // n_ijab for every (a, b): a vectorised outer product.
-                for (row, &scaled) in trials.chunks_exact_mut(genes).zip(pre_genes) {
-                    for (n, &expression) in row.iter_mut().zip(post_genes) {
-                        *n = trial_count(scaled, expression);
-                    }
-                }
+                pair_trials(pre_genes, post_genes, &mut trials);
 
                 // The gene pairs with trials, in order, gathered without branches.
                 let mut nonzero = 0;

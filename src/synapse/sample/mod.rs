@@ -101,16 +101,22 @@ pub enum SamplingError {
     },
 }
 
-/// The number of trials `n = round(x · y)` for `x = κ E_ia`, `y = E_jb`, ties to even.
+/// The trial counts `n_ab = round(x_a · y_b)` of one neuron pair for every gene pair, written
+/// row-major (`a · g + b`) into `trials`, from `x = κ E_i` and `y = E_j`. Rounding is to the
+/// nearest integer, ties to even.
 ///
-/// Adding and subtracting 2⁵² rounds a non-negative number below 2⁵² to the nearest integer
-/// (ties to even) in IEEE arithmetic; larger numbers are already integers. Unlike a call to
-/// `round_ties_even`, this vectorises on every x86-64 processor.
-#[inline(always)]
-fn trial_count(scaled_pre: f64, post: f64) -> f64 {
+/// Adding and subtracting 2⁵² rounds a non-negative number below 2⁵² that way in IEEE
+/// arithmetic (larger numbers are already integers); unlike `round_ties_even`, it vectorises on
+/// every x86-64 processor.
+#[inline]
+fn pair_trials(scaled_pre: &[f64], post: &[f64], trials: &mut [f64]) {
     const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
-    let x = scaled_pre * post;
-    if x < TWO_POW_52 { (x + TWO_POW_52) - TWO_POW_52 } else { x }
+    for (row, &x) in trials.chunks_exact_mut(post.len()).zip(scaled_pre) {
+        for (n, &y) in row.iter_mut().zip(post) {
+            let product = x * y;
+            *n = if product < TWO_POW_52 { (product + TWO_POW_52) - TWO_POW_52 } else { product };
+        }
+    }
 }
 
 /// A genome prepared for growing networks: the scale `κ`, the rule samplers and everything
