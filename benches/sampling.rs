@@ -12,14 +12,65 @@ use std::f64::consts::PI;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::RngExt;
+use rand_distr::{Binomial, Distribution};
 use synaptogen::eval::{Environment, Step, evaluate};
 use synaptogen::genome::{Architecture, Genome, Learnable};
-use synaptogen::rng::Stream;
+use synaptogen::rng::{self, Purpose, Stream};
+use synaptogen::synapse::sample::BinomialSampler;
 use synaptogen::synapse::{Sampler, Synaptogenesis};
 
 fn genome(genes: usize) -> Genome {
     let architecture = Architecture { genes, ..Architecture::cartpole() };
     Genome::random(architecture, None, Learnable::all(), 1).unwrap()
+}
+
+/// The binomial draws of one network: `(n_ijab, G_ab)` for every neuron pair and gene pair with
+/// trials, as the exact sampler makes them.
+fn draws(genome: &Genome) -> Vec<(u64, f64)> {
+    let kappa = Synaptogenesis::new(genome, Sampler::Exact, 1e5).unwrap().scale();
+    let bio = genome.biology();
+    let mut draws = Vec::new();
+    for l in 0..bio.expression.len() - 1 {
+        let (pre, post) = (&bio.expression[l], &bio.expression[l + 1]);
+        for i in 0..pre.nrows() {
+            for j in 0..post.nrows() {
+                for a in 0..bio.rules.nrows() {
+                    for b in 0..bio.rules.ncols() {
+                        let n = (kappa * pre[(i, a)] * post[(j, b)]).round_ties_even() as u64;
+                        if n > 0 {
+                            draws.push((n, bio.rules[(a, b)]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    draws
+}
+
+/// The binomial draws of a g = 16 network, with `rand_distr::Binomial` built per draw (what a
+/// direct port would do) and with the sampler prepared once per rule probability.
+fn binomials(c: &mut Criterion) {
+    let genome = genome(16);
+    let draws = draws(&genome);
+    let samplers: Vec<_> = draws.iter().map(|&(_, p)| BinomialSampler::new(p)).collect();
+    let mut group = c.benchmark_group("binomial draws of a g=16 network");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(draws.len() as u64));
+    let mut rng = rng::stream(1, Purpose::Synaptogenesis, 0);
+    group.bench_function("rand_distr::Binomial", |b| {
+        b.iter(|| {
+            let draw = |&(n, p): &(u64, f64)| Binomial::new(n, p).unwrap().sample(&mut rng);
+            draws.iter().map(draw).sum::<u64>()
+        })
+    });
+    group.bench_function("BinomialSampler", |b| {
+        b.iter(|| {
+            let draw = |(&(n, _), s): (&(u64, f64), &BinomialSampler)| s.sample(n, &mut rng);
+            draws.iter().zip(&samplers).map(draw).sum::<u64>()
+        })
+    });
+    group.finish();
 }
 
 fn sampling(c: &mut Criterion) {
@@ -130,5 +181,5 @@ fn evaluation(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sampling, evaluation);
+criterion_group!(benches, binomials, sampling, evaluation);
 criterion_main!(benches);

@@ -335,14 +335,22 @@ mod tests {
     }
 
     /// Pearson's χ² test of the whole distribution against the exact mass function, in the
-    /// regimes of both methods (200 000 draws each; cells with expected count below 5 are merged
-    /// into their neighbours). A correct sampler fails at level 1e-4 once in 10 000 seeds.
+    /// regimes of both methods and at BTRD's threshold `n p = 10` (200 000 draws each; cells
+    /// with expected count below 5 are merged into their neighbours). A correct sampler fails
+    /// at level 1e-4 once in 10 000 seeds.
     #[test]
     fn distribution_matches_the_mass_function() {
-        for (case, &(n, p)) in
-            [(40u64, 0.2), (25, 0.39), (100, 0.15), (64, 0.25), (1_000, 0.7), (20_000, 0.05)]
-                .iter()
-                .enumerate()
+        for (case, &(n, p)) in [
+            (40u64, 0.2),
+            (25, 0.39),
+            (20, 0.5),
+            (200, 0.05),
+            (100, 0.15),
+            (1_000, 0.7),
+            (20_000, 0.05),
+        ]
+        .iter()
+        .enumerate()
         {
             let m = 200_000;
             let values = draws(n, p, m, 100 + case as u64);

@@ -18,12 +18,15 @@
 //!
 //! # Streams
 //!
-//! Network `index` grown under `seed` draws its counts from
-//! `rng::stream(seed, Purpose::Synaptogenesis, index)`, connection by connection, then pre-
-//! synaptic neuron `i`, post-synaptic neuron `j`, pre-synaptic gene `a`, post-synaptic gene
-//! `b` (the innermost), skipping zero trial counts. The per-synapse sampler draws transmitters
-//! and receptors from a second stream, `rng::substream(seed, Purpose::Synaptogenesis, index,
-//! 0)`, so its counts are those of the exact sampler for the same seed and index.
+//! Network `index` grown under `seed` draws from `rng::stream(seed, Purpose::Synaptogenesis,
+//! index)`: the exact sampler one binomial per non-zero trial count, connection by connection,
+//! then by pre-synaptic neuron `i`, post-synaptic neuron `j`, pre-synaptic gene `a` and
+//! post-synaptic gene `b` (the innermost); the moment-matched sampler one standard normal per
+//! neuron pair in the same order. The per-synapse sampler draws its counts exactly as the exact
+//! sampler does, then the transmitters and receptors from a second stream,
+//! `rng::substream(seed, Purpose::Synaptogenesis, index, 0)`: its counts are those of the
+//! exact sampler for the same seed and index. (Families of networks use disjoint indices; see
+//! [`crate::genome::Family::unit`].)
 
 mod binomial;
 mod exact;
