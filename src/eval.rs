@@ -18,43 +18,7 @@ use rayon::prelude::*;
 
 use crate::net::{Dense, Scratch};
 use crate::rng::{self, Purpose, Stream};
-
-// The interface evaluation needs from a task. It mirrors `crate::task::Task` and its `Step`,
-// which are written on another branch; once they land, this section becomes
-// `pub use crate::task::{Step, Task as Environment};`.
-
-/// What one step of an [`Environment`] reports.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Step {
-    /// The reward of the step.
-    pub reward: f64,
-    /// Whether the episode ended in a terminal state (the pole fell, the car arrived).
-    pub terminated: bool,
-    /// Whether the episode was cut short from outside, by the time limit.
-    pub truncated: bool,
-}
-
-/// A task as evaluation sees it, with Gymnasium's semantics: `reset` starts an episode,
-/// `step` advances it until it is terminated or truncated.
-pub trait Environment: Send {
-    /// The task's name, for example `CartPole-v1`.
-    fn name(&self) -> &str;
-    /// The length of an observation.
-    fn observation_size(&self) -> usize;
-    /// The number of discrete actions.
-    fn actions(&self) -> usize;
-    /// The time limit: an episode is truncated after this many steps.
-    fn max_steps(&self) -> usize;
-    /// The mean return at which the task counts as solved.
-    fn solved_at(&self) -> f64;
-    /// Starts an episode from a state drawn with `rng`, writing the first observation. Must
-    /// restore the whole state, so that an episode depends on nothing but `rng`.
-    fn reset(&mut self, rng: &mut Stream, observation: &mut [f64]);
-    /// Applies `action` and writes the next observation.
-    fn step(&mut self, action: usize, observation: &mut [f64]) -> Step;
-    /// A copy of the task behind a new box.
-    fn boxed_clone(&self) -> Box<dyn Environment>;
-}
+use crate::task::Task;
 
 /// Errors of an evaluation.
 #[derive(Debug, thiserror::Error)]
@@ -150,7 +114,7 @@ pub fn evaluate<F>(
     progress: Option<&(dyn Fn(usize) + Sync)>,
 ) -> Result<Returns, EvaluationError>
 where
-    F: Fn() -> Box<dyn Environment> + Sync,
+    F: Fn() -> Box<dyn Task> + Sync,
 {
     // Every network must fit the task.
     let probe = task();
@@ -214,7 +178,7 @@ pub fn evaluate_on_threads<F>(
     progress: Option<&(dyn Fn(usize) + Sync)>,
 ) -> Result<Returns, EvaluationError>
 where
-    F: Fn() -> Box<dyn Environment> + Sync,
+    F: Fn() -> Box<dyn Task> + Sync,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -223,11 +187,12 @@ where
     pool.install(|| evaluate(networks, &task, episodes, seed, progress))
 }
 
-/// One greedy episode: its return and its number of steps. Ends when the task terminates or
-/// truncates it, or after [`Environment::max_steps`] steps at the latest.
-fn play(
+/// One greedy episode of `network` in `task`, reset from `rng`: its return and its number of
+/// steps. Ends when the task terminates or truncates it, or after [`Task::max_steps`] steps at
+/// the latest. `observation` must have the task's observation size.
+pub fn play(
     network: &Dense,
-    task: &mut dyn Environment,
+    task: &mut dyn Task,
     rng: &mut Stream,
     scratch: &mut Scratch,
     observation: &mut [f64],
@@ -255,6 +220,7 @@ mod tests {
 
     use super::*;
     use crate::net::Activation;
+    use crate::task::{StateError, Step};
 
     /// A cart on a line: observation `[x, v]`, action 0 pushes left and 1 right, reward
     /// `1 - |x|`, terminated when `|x| > 2`, truncated after 40 steps.
@@ -265,7 +231,7 @@ mod tests {
         steps: usize,
     }
 
-    impl Environment for Corridor {
+    impl Task for Corridor {
         fn name(&self) -> &str {
             "Corridor"
         }
@@ -298,12 +264,21 @@ mod tests {
                 truncated: self.steps >= 40,
             }
         }
-        fn boxed_clone(&self) -> Box<dyn Environment> {
-            Box::new(self.clone())
+        fn observe(&self, observation: &mut [f64]) {
+            observation.copy_from_slice(&[self.x, self.v]);
+        }
+        fn state(&self) -> Vec<f64> {
+            vec![self.x, self.v]
+        }
+        fn set_state(&mut self, state: &[f64], elapsed: usize) -> Result<(), StateError> {
+            self.x = state[0];
+            self.v = state[1];
+            self.steps = elapsed;
+            Ok(())
         }
     }
 
-    fn corridor() -> Box<dyn Environment> {
+    fn corridor() -> Box<dyn Task> {
         Box::new(Corridor::default())
     }
 
@@ -376,7 +351,7 @@ mod tests {
         /// Never terminates and never truncates by itself.
         #[derive(Clone)]
         struct Endless;
-        impl Environment for Endless {
+        impl Task for Endless {
             fn name(&self) -> &str {
                 "Endless"
             }
@@ -398,8 +373,14 @@ mod tests {
             fn step(&mut self, _: usize, _: &mut [f64]) -> Step {
                 Step { reward: 1.0, terminated: false, truncated: false }
             }
-            fn boxed_clone(&self) -> Box<dyn Environment> {
-                Box::new(self.clone())
+            fn observe(&self, observation: &mut [f64]) {
+                observation.fill(0.5);
+            }
+            fn state(&self) -> Vec<f64> {
+                Vec::new()
+            }
+            fn set_state(&mut self, _: &[f64], _: usize) -> Result<(), StateError> {
+                Ok(())
             }
         }
         let returns = evaluate(&networks(2), || Box::new(Endless), 2, 0, None).unwrap();
