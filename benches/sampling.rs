@@ -8,16 +8,14 @@
 //! dynamics: Euler steps of 0.02 s, failure beyond 12° or 2.4 m, 500 steps), since the task
 //! module is not on this branch.
 
-use std::f64::consts::PI;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rand::RngExt;
 use rand_distr::{Binomial, Distribution};
-use synaptogen::eval::{Environment, Step, evaluate};
+use synaptogen::eval::evaluate;
 use synaptogen::genome::{Architecture, Genome, Learnable};
-use synaptogen::rng::{self, Purpose, Stream};
+use synaptogen::rng::{self, Purpose};
 use synaptogen::synapse::sample::BinomialSampler;
 use synaptogen::synapse::{Sampler, Synaptogenesis};
+use synaptogen::task::{self, Task};
 
 fn genome(genes: usize) -> Genome {
     let architecture = Architecture { genes, ..Architecture::cartpole() };
@@ -103,72 +101,11 @@ fn sampling(c: &mut Criterion) {
     group.finish();
 }
 
-/// CartPole-v1's dynamics (Gymnasium): state `[x, ẋ, θ, θ̇]`, push left (0) or right (1)
-/// with 10 N, reward 1 per step.
-#[derive(Clone, Default)]
-struct CartPole {
-    state: [f64; 4],
-    steps: usize,
-}
-
-impl Environment for CartPole {
-    fn name(&self) -> &str {
-        "CartPole double"
-    }
-    fn observation_size(&self) -> usize {
-        4
-    }
-    fn actions(&self) -> usize {
-        2
-    }
-    fn max_steps(&self) -> usize {
-        500
-    }
-    fn solved_at(&self) -> f64 {
-        475.0
-    }
-    fn reset(&mut self, rng: &mut Stream, observation: &mut [f64]) {
-        for value in &mut self.state {
-            *value = rng.random::<f64>() * 0.1 - 0.05;
-        }
-        self.steps = 0;
-        observation.copy_from_slice(&self.state);
-    }
-    fn step(&mut self, action: usize, observation: &mut [f64]) -> Step {
-        const GRAVITY: f64 = 9.8;
-        const TOTAL_MASS: f64 = 1.1;
-        const POLE_MASS_LENGTH: f64 = 0.05;
-        const HALF_LENGTH: f64 = 0.5;
-        const POLE_MASS: f64 = 0.1;
-        const TAU: f64 = 0.02;
-        let [x, x_dot, theta, theta_dot] = self.state;
-        let force = if action == 1 { 10.0 } else { -10.0 };
-        let (sin, cos) = theta.sin_cos();
-        let temp = (force + POLE_MASS_LENGTH * theta_dot * theta_dot * sin) / TOTAL_MASS;
-        let theta_acc = (GRAVITY * sin - cos * temp)
-            / (HALF_LENGTH * (4.0 / 3.0 - POLE_MASS * cos * cos / TOTAL_MASS));
-        let x_acc = temp - POLE_MASS_LENGTH * theta_acc * cos / TOTAL_MASS;
-        self.state = [
-            x + TAU * x_dot,
-            x_dot + TAU * x_acc,
-            theta + TAU * theta_dot,
-            theta_dot + TAU * theta_acc,
-        ];
-        self.steps += 1;
-        observation.copy_from_slice(&self.state);
-        let fell = self.state[0].abs() > 2.4 || self.state[2].abs() > 12.0 * 2.0 * PI / 360.0;
-        Step { reward: 1.0, terminated: fell, truncated: self.steps >= 500 }
-    }
-    fn boxed_clone(&self) -> Box<dyn Environment> {
-        Box::new(self.clone())
-    }
-}
-
 fn evaluation(c: &mut Criterion) {
     // 100 networks grown from one genome, 10 episodes each, as in an experiment's family.
     let growth = Synaptogenesis::new(&genome(16), Sampler::MomentMatched, 1e5).unwrap();
     let networks: Vec<_> = growth.sample_many(1, 0..100).into_iter().map(|s| s.network).collect();
-    let task = || -> Box<dyn Environment> { Box::new(CartPole::default()) };
+    let task = || -> Box<dyn Task> { task::by_name("CartPole-v1").unwrap() };
     let steps = evaluate(&networks, task, 10, 3, None).unwrap().total_steps();
     eprintln!("evaluation: {steps} policy steps per run ({} per episode)", steps / 1000);
 
