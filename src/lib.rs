@@ -1,6 +1,7 @@
 //! synaptogen: optimising genetically-driven synaptogenesis.
 #![warn(missing_docs)]
 
+pub mod connectome;
 pub mod files;
 pub mod genome;
 pub mod learn;
