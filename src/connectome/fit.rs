@@ -119,16 +119,15 @@ fn adam<M: CountModel>(
     let mut optimiser = Adam::new(settings.adam, parameters.len());
     let mut best = (f64::INFINITY, parameters.clone());
     let mut trace = Vec::with_capacity(settings.iterations as usize + 1);
-    for _ in 0..=settings.iterations {
+    for step in 0..=settings.iterations {
         let (value, gradient) = objective.value_and_gradient(model, &parameters);
         trace.push(value);
         if value < best.0 {
             best = (value, parameters.clone());
         }
-        if trace.len() as u64 > settings.iterations {
-            break;
+        if step < settings.iterations {
+            optimiser.step(&mut parameters, &gradient);
         }
-        optimiser.step(&mut parameters, &gradient);
     }
     Fit {
         parameters: best.1,

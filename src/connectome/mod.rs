@@ -48,7 +48,10 @@
 //!
 //! `κ` turns expression products into trial counts. Under `κ → c κ`, `X → X / c^{1/4}` the
 //! model is unchanged, down to the trial counts `κ E_ia E_jb`, so while expression is fitted κ
-//! is a unit and stays fixed; with frozen expression it is fitted as `ln κ` ([`Learned`]).
+//! is a unit and stays fixed ([`Scale::Fixed`], default 1); with frozen expression it is fitted
+//! as `ln κ` ([`Scale::Fitted`]). Even then only `κ G_ab` enters the mean, so under the Poisson
+//! likelihood a larger κ with weaker rules fits as well: a fitted κ is the smallest scale the
+//! rules' ceiling of 1 allows, not a measurement.
 //!
 //! # Fitting, nulls, evaluation
 //!
@@ -61,6 +64,23 @@
 //! [`SamplingComparison`] grows networks from the fitted genetics ([`sample_counts`]) and
 //! compares their multiplicity, degrees and reciprocity with the real network's.
 //!
+//! # Running an experiment
+//!
+//! [`run`] reads a RON file of [`Settings`] (`experiments/celegans-fit.ron`), runs everything
+//! ([`run_fit`], or [`run_fit_with_progress`] with a callback for progress lines) and writes
+//! the report ([`write_report`]); nothing is printed.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! let report = synaptogen::connectome::run(
+//!     Path::new("experiments/celegans-fit.ron"),
+//!     Path::new("runs/celegans-fit"),
+//!     &|line: &str| eprintln!("{line}"),
+//! )?;
+//! println!("held-out AUC {:.3}", report.held_out.genetic.mean.auc);
+//! # Ok::<(), synaptogen::connectome::ConnectomeError>(())
+//! ```
 
 mod data;
 mod evaluate;
@@ -69,7 +89,11 @@ mod likelihood;
 mod model;
 mod nulls;
 mod pairs;
+pub mod plot;
+mod report;
+mod run;
 mod sample;
+mod settings;
 
 use std::path::PathBuf;
 
@@ -80,11 +104,16 @@ pub use likelihood::{PoissonObjective, RATE_FLOOR, deviance};
 pub use model::{CountModel, GeneticModel, Genetics, Learned};
 pub use nulls::Factorisation;
 pub use pairs::Pairs;
+pub use report::write as write_report;
+pub use run::{
+    CrossValidation, DataSummary, FitReport, FullFit, Timing, run, run_fit, run_fit_with_progress,
+};
 pub use sample::{
     Comparison, NetworkStatistics, Rounding, SamplingComparison, ks_distance, sample_counts,
 };
+pub use settings::{EvaluationSettings, Experiment, ModelSettings, Scale, Settings, SettingsError};
 
-/// Errors of loading a connectome and fitting it.
+/// Errors of loading a connectome, fitting it and writing the report.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectomeError {
     /// A file could not be read or written.
@@ -137,6 +166,9 @@ pub enum ConnectomeError {
         /// The field as written.
         text: String,
     },
+    /// The settings break a rule or cannot be read.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// The optimiser failed.
     #[error("optimiser: {0}")]
     Optimiser(String),

@@ -4,9 +4,9 @@
 //! with the same likelihood, penalty and optimiser as the genetic model:
 //!
 //! - **degree-corrected** (`r = 1`): `μ_ij = a_i b_j`, each cell's out-strength `a_i` times the
-//!   in-strength `b_j` of its partner. The Poisson maximum-likelihood fit on all pairs gives
-//!   `a_i b_j = s_i^out s_j^in / Σ S` (the configuration model of Chung and Lu, with
-//!   multiplicities). It knows how much each cell connects, but nothing about with whom.
+//!   in-strength `b_j` of its partner. Fitted by Poisson maximum likelihood to all `N²` pairs it
+//!   is `s_i^out s_j^in / Σ S` (the expected-degree model of Chung and Lu, with
+//!   multiplicities); without self pairs or held-out pairs it is close to that. It knows how much each cell connects, but nothing about with whom.
 //! - **unconstrained factorisation** with as many parameters as the genetic model: `2 N r` is
 //!   matched to `N g + g²` by `r = max(1, round((N g + g²) / 2N))`. The genetic model is a
 //!   factorisation too (`E G Eᵀ`, the same expression on both sides, rules confined to `[0, 1]`);
