@@ -141,6 +141,8 @@ pub struct Synaptogenesis {
     expression_rows: Vec<Vec<f64>>,
     /// One sampler per gene pair, `G_ab` at `a · g + b`.
     rules: Vec<BinomialSampler>,
+    /// Distribution functions of small trial counts: `F_ab,n` at `(a · g + b) · SMALL + n`.
+    small_trials: Vec<[f64; exact::SMALL]>,
     /// `E[c_l] = Q_l C R_{l+1}ᵀ` per connection.
     expected_conductance: Vec<DMatrix<f64>>,
     biases: Vec<DMatrix<f64>>,
@@ -216,8 +218,12 @@ impl Synaptogenesis {
         let scaled_expression =
             biology.expression[..connections].iter().map(|e| rows(e, scale)).collect();
         let expression_rows = biology.expression.iter().map(|e| rows(e, 1.0)).collect();
-        let rules = (0..genes * genes)
+        let rules: Vec<_> = (0..genes * genes)
             .map(|ab| BinomialSampler::new(biology.rules[(ab / genes, ab % genes)]))
+            .collect();
+        let small_trials = rules
+            .iter()
+            .flat_map(|rule: &BinomialSampler| exact::small_distributions(rule.probability()))
             .collect();
         let expected_conductance = (0..connections)
             .map(|l| {
@@ -233,6 +239,7 @@ impl Synaptogenesis {
             scaled_expression,
             expression_rows,
             rules,
+            small_trials,
             expected_conductance,
             biases: genome.block(BlockName::Biases).raw.clone(),
             moments: None,
