@@ -125,8 +125,10 @@ fn pair_trials(scaled_pre: &[f64], post: &[f64], trials: &mut [f64]) {
 /// A genome prepared for growing networks: the scale `κ`, the rule samplers and everything
 /// else that all networks grown from it share.
 ///
-/// Build it once per genome and call [`Synaptogenesis::sample`] per network; preparing costs
-/// a few microseconds ([`Sampler::MomentMatched`] also computes the count moments here).
+/// Build it once per genome and call [`Synaptogenesis::sample`] per network. Preparing a
+/// [4, 128, 2] genome takes well under a millisecond; [`Sampler::MomentMatched`] also computes
+/// the count moments here (0.3 ms at g = 16, 5 ms at g = 64), after which a network takes
+/// about 10 µs.
 #[derive(Debug, Clone)]
 pub struct Synaptogenesis {
     sampler: Sampler,
