@@ -17,9 +17,9 @@
 //! Both are exact up to floating-point rounding of the mass function (relative errors near
 //! 1e-15), like the methods of `rand_distr::Binomial`, for any `n` from 0 to 2⁵³; for
 //! `p > 1/2` they count failures and return `n` minus the count. Compared with building a
-//! `rand_distr::Binomial` per draw, this avoids its constructor (22-41 ns, a `powf` per call)
-//! and its per-draw setup; on the synaptogenesis workload of a [4, 128, 2] network it is about
-//! four times faster (see `benches/sampling.rs`).
+//! `rand_distr::Binomial` per draw (22-41 ns for its constructor, with a `powf`), this halves
+//! the time of the 148 000 draws of a [4, 128, 2] network at g = 16 (6.8 ms against 12.9 ms in
+//! `benches/sampling.rs`).
 
 use rand::{Rng, RngExt};
 
