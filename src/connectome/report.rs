@@ -20,7 +20,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::plot::{Axis, AxisScale, Content, Panel, Series, Style, figure};
-use super::{ConnectomeError, CrossValidation, FitReport, HeldOut, ModelKind, Scores};
+use super::{ConnectomeError, CrossValidation, FitReport, HeldOut, ModelKind, Rounding, Scores};
 use crate::files::write_atomic;
 use crate::npy;
 
@@ -450,8 +450,9 @@ fn markdown(report: &FitReport) -> String {
     if !report.gene_curve.is_empty() {
         md.push_str("## Fit against the number of genes\n\n");
         md.push_str(
-            "| g | genetic |θ| | AUC | log-Pearson | deviance | factorisation r (|θ|) | AUC | \
-             log-Pearson | deviance |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| g | genetic parameters | AUC | log-Pearson | deviance | factorisation r \
+             (parameters) | AUC | log-Pearson | deviance |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for v in &report.gene_curve {
             let (g, f) = (&v.genetic, &v.factorisation);
@@ -485,9 +486,12 @@ fn markdown(report: &FitReport) -> String {
             md,
             "## Networks grown from the fitted genetics\n\n{} networks, each pair's count a sum of \
              binomials `Binomial(n, G_ab)` over gene pairs, `n` the trial count `κ E_ia E_jb` \
-             rounded {:?}.\n\n| statistic | real | grown (mean ± std) |\n|---|---:|---:|",
+             rounded {}.\n\n| statistic | real | grown (mean ± std) |\n|---|---:|---:|",
             sampling.sampled.len(),
-            sampling.rounding
+            match sampling.rounding {
+                Rounding::Nearest => "to the nearest integer",
+                Rounding::Stochastic => "stochastically (down or up, unbiased)",
+            }
         );
         for row in &sampling.table {
             let _ = writeln!(
