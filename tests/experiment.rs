@@ -196,3 +196,21 @@ fn the_command_line_checks_imports_and_exports() {
     assert_eq!(weights.shape(), (4, 16));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let experiment = parse(GOOD).unwrap();
+    let rewards = |threads: usize| {
+        let dir = std::env::temp_dir()
+            .join(format!("synaptogen-threads-{threads}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(&experiment, &dir, &mut Silent)).unwrap();
+        let text = std::fs::read_to_string(dir.join("rewards.csv")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        text
+    };
+    let one = rewards(1);
+    assert!(one.lines().count() > 20);
+    assert_eq!(one, rewards(2));
+}
