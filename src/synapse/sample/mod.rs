@@ -22,8 +22,9 @@
 //! its own stream: row `r` of network `index` grown under `seed`, counting the rows of all
 //! connections in order from 0 (the neurons of every layer but the last), draws from
 //! `rng::substream(seed, Purpose::Synaptogenesis, index, 1 + r)`, one binomial per non-zero
-//! trial count, by post-synaptic neuron `j`, pre-synaptic gene `a` and post-synaptic gene `b`
-//! (the innermost). A network is therefore the same on any number of threads. The
+//! trial count, by post-synaptic neuron `j`, then, for each neuron pair, first the gene pairs
+//! with fewer than 8 trials and then the others, each group by pre-synaptic gene `a` and
+//! post-synaptic gene `b` (the innermost). A network is therefore the same on any number of threads. The
 //! moment-matched sampler draws one standard normal per neuron pair from
 //! `rng::stream(seed, Purpose::Synaptogenesis, index)`, connection by connection, then by `i`
 //! and `j`. The per-synapse sampler draws its counts exactly as the exact sampler does, then
