@@ -140,39 +140,18 @@ fn gemm_direct_portable(
     beta: f64,
     c: &mut DMatrix<f64>,
 ) {
-    let m = c.nrows();
-    let (b_rows, b_data) = (b.nrows(), b.as_slice());
     match op_a {
-        Op::N => {
-            let a_data = a.as_slice();
-            let k = a.ncols();
-            for (j, column) in c.as_mut_slice().chunks_exact_mut(m).enumerate() {
-                if beta == 0.0 {
-                    column.fill(0.0);
-                } else if beta != 1.0 {
-                    column.iter_mut().for_each(|x| *x *= beta);
-                }
-                for p in 0..k {
-                    // b[p, j], or b[j, p] for a transposed b.
-                    let entry = match op_b {
-                        Op::N => b_data[p + j * b_rows],
-                        Op::T => b_data[j + p * b_rows],
-                    };
-                    let factor = alpha * entry;
-                    if factor != 0.0 {
-                        let a_column = &a_data[p * m..(p + 1) * m];
-                        for (x, &y) in column.iter_mut().zip(a_column) {
-                            *x += factor * y;
-                        }
-                    }
-                }
-            }
+        Op::N => columns(alpha, a, b, op_b, beta, c),
+        Op::T if a.nrows() <= THIN => {
+            // Dot products of a few terms cost more in overhead than in arithmetic: transpose
+            // the small `a` once and take the column path.
+            columns(alpha, &a.transpose(), b, op_b, beta, c);
         }
         Op::T => {
             // Only (T, N) comes here: c[i, j] = Σ_p a[p, i] b[p, j].
             debug_assert_eq!(op_b, Op::N);
-            let k = a.nrows();
-            let a_data = a.as_slice();
+            let (m, k) = (c.nrows(), a.nrows());
+            let (a_data, b_data) = (a.as_slice(), b.as_slice());
             for j in 0..c.ncols() {
                 let b_column = &b_data[j * k..(j + 1) * k];
                 for i in 0..m {
@@ -183,6 +162,102 @@ fn gemm_direct_portable(
                 }
             }
         }
+    }
+}
+
+/// `b[p, j]` of `op(b)`, from column-major storage with `rows` rows.
+#[inline(always)]
+fn entry(data: &[f64], rows: usize, op: Op, p: usize, j: usize) -> f64 {
+    match op {
+        Op::N => data[p + j * rows],
+        Op::T => data[j + p * rows],
+    }
+}
+
+/// [`gemm_direct_portable`] for `a` as stored: short columns of `c` in registers, long ones
+/// by axpy updates.
+#[inline(always)]
+fn columns(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    op_b: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    match c.nrows() {
+        1 => short_columns::<1>(alpha, a, b, op_b, beta, c),
+        2 => short_columns::<2>(alpha, a, b, op_b, beta, c),
+        3 => short_columns::<3>(alpha, a, b, op_b, beta, c),
+        4 => short_columns::<4>(alpha, a, b, op_b, beta, c),
+        5 => short_columns::<5>(alpha, a, b, op_b, beta, c),
+        6 => short_columns::<6>(alpha, a, b, op_b, beta, c),
+        7 => short_columns::<7>(alpha, a, b, op_b, beta, c),
+        8 => short_columns::<8>(alpha, a, b, op_b, beta, c),
+        _ => long_columns(alpha, a, b, op_b, beta, c),
+    }
+}
+
+/// [`gemm_direct_portable`] for `a` as stored with long columns: column `j` of `c` is
+/// `beta c_j + Σ_p alpha b[p, j] a_p`, each term a contiguous axpy update.
+#[inline(always)]
+fn long_columns(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    op_b: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    let (m, k) = (c.nrows(), a.ncols());
+    let (a_data, b_rows, b_data) = (a.as_slice(), b.nrows(), b.as_slice());
+    for (j, column) in c.as_mut_slice().chunks_exact_mut(m).enumerate() {
+        if beta == 0.0 {
+            column.fill(0.0);
+        } else if beta != 1.0 {
+            column.iter_mut().for_each(|x| *x *= beta);
+        }
+        for p in 0..k {
+            let factor = alpha * entry(b_data, b_rows, op_b, p, j);
+            if factor != 0.0 {
+                let a_column = &a_data[p * m..(p + 1) * m];
+                for (x, &y) in column.iter_mut().zip(a_column) {
+                    *x += factor * y;
+                }
+            }
+        }
+    }
+}
+
+/// [`long_columns`] for columns of exactly `M` entries: the sum runs in a fixed-size
+/// accumulator that the compiler keeps in registers, with the same terms in the same order.
+#[inline(always)]
+fn short_columns<const M: usize>(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    op_b: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    let k = a.ncols();
+    let (a_data, b_rows, b_data) = (a.as_slice(), b.nrows(), b.as_slice());
+    for (j, column) in c.as_mut_slice().chunks_exact_mut(M).enumerate() {
+        let mut sum = [0.0; M];
+        if beta != 0.0 {
+            for (s, &x) in sum.iter_mut().zip(column.iter()) {
+                *s = if beta == 1.0 { x } else { beta * x };
+            }
+        }
+        for (p, a_column) in a_data.chunks_exact(M).take(k).enumerate() {
+            let factor = alpha * entry(b_data, b_rows, op_b, p, j);
+            if factor != 0.0 {
+                for (s, &y) in sum.iter_mut().zip(a_column) {
+                    *s += factor * y;
+                }
+            }
+        }
+        column.copy_from_slice(&sum);
     }
 }
 
