@@ -260,15 +260,37 @@ fn short_columns<const M: usize, const FUSED: bool>(
                 *s = if beta == 1.0 { x } else { beta * x };
             }
         }
-        for (p, a_column) in a_data.chunks_exact(M).take(k).enumerate() {
-            let factor = alpha * entry(b_data, b_rows, op_b, p, j);
-            if factor != 0.0 {
-                for (s, &y) in sum.iter_mut().zip(a_column) {
-                    *s = mul_add::<FUSED>(factor, y, *s);
-                }
+        // Row `j` of op(b)ᵀ: a column of b as stored, or a row of it (stride `b_rows`).
+        let a_columns = a_data.chunks_exact(M);
+        match op_b {
+            Op::N => {
+                let b_column = &b_data[j * b_rows..j * b_rows + k];
+                add_columns::<M, FUSED>(&mut sum, alpha, a_columns.zip(b_column));
+            }
+            Op::T => {
+                let b_row = b_data[j..].iter().step_by(b_rows);
+                add_columns::<M, FUSED>(&mut sum, alpha, a_columns.zip(b_row));
             }
         }
         column.copy_from_slice(&sum);
+    }
+}
+
+/// `sum += Σ_p alpha b_p a_p` over pairs `(a_p, b_p)` of a column of `M` entries and a factor,
+/// in order; zero factors are skipped as in [`long_columns`].
+#[inline(always)]
+fn add_columns<'a, const M: usize, const FUSED: bool>(
+    sum: &mut [f64; M],
+    alpha: f64,
+    terms: impl Iterator<Item = (&'a [f64], &'a f64)>,
+) {
+    for (a_column, &entry) in terms {
+        let factor = alpha * entry;
+        if factor != 0.0 {
+            for (s, &y) in sum.iter_mut().zip(a_column) {
+                *s = mul_add::<FUSED>(factor, y, *s);
+            }
+        }
     }
 }
 
