@@ -169,3 +169,30 @@ pub fn count_backward(
         gemm(1.0, d_y, Op::N, &cbt, Op::N, 1.0, d_a);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(rows: usize, cols: usize, shift: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(rows, cols, |i, j| ((i * 5 + j * 3) as f64 * 0.43 + shift).sin())
+    }
+
+    #[test]
+    fn both_association_orders_give_the_plain_products() {
+        // A small pre-synaptic side takes the first order, a small post-synaptic side the second.
+        for (m, p, q, n) in [(2, 5, 4, 30), (30, 5, 4, 2)] {
+            let (a, b, c) = (sample(m, p, 0.1), sample(p, q, 0.2), sample(n, q, 0.3));
+            let d_y = sample(m, n, 0.4);
+            let (mut d_a, mut d_b, mut d_c) =
+                (sample(m, p, 0.5), sample(p, q, 0.6), sample(n, q, 0.7));
+            let want_a = &d_a + &d_y * &c * b.transpose();
+            let want_b = &d_b + a.transpose() * &d_y * &c;
+            let want_c = &d_c + d_y.transpose() * &a * &b;
+            count_backward(&a, &b, &c, &d_y, &mut d_a, &mut d_b, &mut d_c);
+            assert!((d_a - want_a).abs().max() < 1e-12, "{m}x{p}x{q}x{n}");
+            assert!((d_b - want_b).abs().max() < 1e-12, "{m}x{p}x{q}x{n}");
+            assert!((d_c - want_c).abs().max() < 1e-12, "{m}x{p}x{q}x{n}");
+        }
+    }
+}
