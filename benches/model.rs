@@ -38,12 +38,14 @@ fn gradient_step(c: &mut Criterion) {
         let target = Expected::new(&online).network;
         let mut adam = Adam::new(AdamSettings::default(), online.parameter_count());
         let mut params = online.parameters();
+        let mut target_trace = Trace::default();
         c.bench_function(&format!("dqn gradient step g={genes}"), |b| {
             b.iter(|| {
-                let next_q = target.forward(&input);
+                target.forward_traced(&input, &mut target_trace);
+                let next_q = target_trace.output();
                 let expected = Expected::new(&online);
                 expected.network.forward_traced(&input, &mut trace);
-                let d = trace.output().zip_map(&next_q, |q, t| (q - t).clamp(-1.0, 1.0) / 64.0);
+                let d = trace.output().zip_map(next_q, |q, t| (q - t).clamp(-1.0, 1.0) / 64.0);
                 let dense = expected.network.backward(&trace, &d);
                 let mut grad = expected.backward(&online, &dense).flatten();
                 clip_grad_norm(&mut grad, 10.0);

@@ -20,12 +20,14 @@ fn main() {
     let mut adam = Adam::new(AdamSettings::default(), online.parameter_count());
     let mut params = online.parameters();
     let mut trace = Trace::default();
+    let mut target_trace = Trace::default();
     let start = Instant::now();
     for _ in 0..steps {
-        let next_q = target.forward(&input);
+        target.forward_traced(&input, &mut target_trace);
+        let next_q = target_trace.output();
         let expected = Expected::new(&online);
         expected.network.forward_traced(&input, &mut trace);
-        let d = trace.output().zip_map(&next_q, |q, t| (q - t).clamp(-1.0, 1.0) / 64.0);
+        let d = trace.output().zip_map(next_q, |q, t| (q - t).clamp(-1.0, 1.0) / 64.0);
         let dense = expected.network.backward(&trace, &d);
         let mut grad = expected.backward(&online, &dense).flatten();
         clip_grad_norm(&mut grad, 10.0);

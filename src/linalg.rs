@@ -97,7 +97,11 @@ pub fn gemm(
 /// Direct loops for [`gemm`] over column-major storage: with `a` as stored, column `j` of `c`
 /// is a sum of columns of `a` (contiguous axpy updates); with `a` transposed and `b` as
 /// stored, every entry is a dot product of two contiguous columns, summed in four interleaved
-/// partial sums so that it vectorises. Runs with AVX2 where the processor has it.
+/// partial sums so that it vectorises.
+///
+/// Runs with AVX2 and fused multiply-adds where the processor has both, so a product's last bits
+/// depend on the machine (as `matrixmultiply`'s kernels, which also fuse where they can); on a
+/// given machine the result is always the same.
 fn gemm_direct(
     alpha: f64,
     a: &DMatrix<f64>,
@@ -108,17 +112,17 @@ fn gemm_direct(
     c: &mut DMatrix<f64>,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2, checked just above.
-        unsafe { gemm_direct_avx2(alpha, a, op_a, b, op_b, beta, c) };
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor supports AVX2 and FMA, checked just above.
+        unsafe { gemm_direct_avx2_fma(alpha, a, op_a, b, op_b, beta, c) };
         return;
     }
-    gemm_direct_portable(alpha, a, op_a, b, op_b, beta, c);
+    gemm_direct_portable::<false>(alpha, a, op_a, b, op_b, beta, c);
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn gemm_direct_avx2(
+#[target_feature(enable = "avx2,fma")]
+fn gemm_direct_avx2_fma(
     alpha: f64,
     a: &DMatrix<f64>,
     op_a: Op,
@@ -127,11 +131,18 @@ fn gemm_direct_avx2(
     beta: f64,
     c: &mut DMatrix<f64>,
 ) {
-    gemm_direct_portable(alpha, a, op_a, b, op_b, beta, c);
+    gemm_direct_portable::<true>(alpha, a, op_a, b, op_b, beta, c);
+}
+
+/// `a b + c`, in one rounding (a fused multiply-add) when `FUSED`, else in two. Call the fused
+/// form only where the `fma` target feature is enabled: elsewhere it becomes a slow libm call.
+#[inline(always)]
+pub(crate) fn mul_add<const FUSED: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FUSED { a.mul_add(b, c) } else { a * b + c }
 }
 
 #[inline(always)]
-fn gemm_direct_portable(
+fn gemm_direct_portable<const FUSED: bool>(
     alpha: f64,
     a: &DMatrix<f64>,
     op_a: Op,
@@ -140,44 +151,23 @@ fn gemm_direct_portable(
     beta: f64,
     c: &mut DMatrix<f64>,
 ) {
-    let m = c.nrows();
-    let (b_rows, b_data) = (b.nrows(), b.as_slice());
     match op_a {
-        Op::N => {
-            let a_data = a.as_slice();
-            let k = a.ncols();
-            for (j, column) in c.as_mut_slice().chunks_exact_mut(m).enumerate() {
-                if beta == 0.0 {
-                    column.fill(0.0);
-                } else if beta != 1.0 {
-                    column.iter_mut().for_each(|x| *x *= beta);
-                }
-                for p in 0..k {
-                    // b[p, j], or b[j, p] for a transposed b.
-                    let entry = match op_b {
-                        Op::N => b_data[p + j * b_rows],
-                        Op::T => b_data[j + p * b_rows],
-                    };
-                    let factor = alpha * entry;
-                    if factor != 0.0 {
-                        let a_column = &a_data[p * m..(p + 1) * m];
-                        for (x, &y) in column.iter_mut().zip(a_column) {
-                            *x += factor * y;
-                        }
-                    }
-                }
-            }
+        Op::N => columns::<FUSED>(alpha, a, b, op_b, beta, c),
+        Op::T if a.nrows() <= THIN => {
+            // Dot products of a few terms cost more in overhead than in arithmetic: transpose
+            // the small `a` once and take the column path.
+            columns::<FUSED>(alpha, &a.transpose(), b, op_b, beta, c);
         }
         Op::T => {
             // Only (T, N) comes here: c[i, j] = Σ_p a[p, i] b[p, j].
             debug_assert_eq!(op_b, Op::N);
-            let k = a.nrows();
-            let a_data = a.as_slice();
+            let (m, k) = (c.nrows(), a.nrows());
+            let (a_data, b_data) = (a.as_slice(), b.as_slice());
             for j in 0..c.ncols() {
                 let b_column = &b_data[j * k..(j + 1) * k];
                 for i in 0..m {
                     let a_column = &a_data[i * k..(i + 1) * k];
-                    let dot = dot(a_column, b_column);
+                    let dot = dot::<FUSED>(a_column, b_column);
                     let old = if beta == 0.0 { 0.0 } else { beta * c[(i, j)] };
                     c[(i, j)] = old + alpha * dot;
                 }
@@ -186,15 +176,133 @@ fn gemm_direct_portable(
     }
 }
 
+/// `b[p, j]` of `op(b)`, from column-major storage with `rows` rows.
+#[inline(always)]
+fn entry(data: &[f64], rows: usize, op: Op, p: usize, j: usize) -> f64 {
+    match op {
+        Op::N => data[p + j * rows],
+        Op::T => data[j + p * rows],
+    }
+}
+
+/// [`gemm_direct_portable`] for `a` as stored: short columns of `c` in registers, long ones
+/// by axpy updates.
+#[inline(always)]
+fn columns<const FUSED: bool>(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    op_b: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    match c.nrows() {
+        1 => short_columns::<1, FUSED>(alpha, a, b, op_b, beta, c),
+        2 => short_columns::<2, FUSED>(alpha, a, b, op_b, beta, c),
+        3 => short_columns::<3, FUSED>(alpha, a, b, op_b, beta, c),
+        4 => short_columns::<4, FUSED>(alpha, a, b, op_b, beta, c),
+        5 => short_columns::<5, FUSED>(alpha, a, b, op_b, beta, c),
+        6 => short_columns::<6, FUSED>(alpha, a, b, op_b, beta, c),
+        7 => short_columns::<7, FUSED>(alpha, a, b, op_b, beta, c),
+        8 => short_columns::<8, FUSED>(alpha, a, b, op_b, beta, c),
+        _ => long_columns::<FUSED>(alpha, a, b, op_b, beta, c),
+    }
+}
+
+/// [`gemm_direct_portable`] for `a` as stored with long columns: column `j` of `c` is
+/// `beta c_j + Σ_p alpha b[p, j] a_p`, each term a contiguous axpy update.
+#[inline(always)]
+fn long_columns<const FUSED: bool>(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    op_b: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    let (m, k) = (c.nrows(), a.ncols());
+    let (a_data, b_rows, b_data) = (a.as_slice(), b.nrows(), b.as_slice());
+    for (j, column) in c.as_mut_slice().chunks_exact_mut(m).enumerate() {
+        if beta == 0.0 {
+            column.fill(0.0);
+        } else if beta != 1.0 {
+            column.iter_mut().for_each(|x| *x *= beta);
+        }
+        for p in 0..k {
+            let factor = alpha * entry(b_data, b_rows, op_b, p, j);
+            if factor != 0.0 {
+                let a_column = &a_data[p * m..(p + 1) * m];
+                for (x, &y) in column.iter_mut().zip(a_column) {
+                    *x = mul_add::<FUSED>(factor, y, *x);
+                }
+            }
+        }
+    }
+}
+
+/// [`long_columns`] for columns of exactly `M` entries: the sum runs in a fixed-size
+/// accumulator that the compiler keeps in registers, with the same terms in the same order.
+#[inline(always)]
+fn short_columns<const M: usize, const FUSED: bool>(
+    alpha: f64,
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    op_b: Op,
+    beta: f64,
+    c: &mut DMatrix<f64>,
+) {
+    let k = a.ncols();
+    let (a_data, b_rows, b_data) = (a.as_slice(), b.nrows(), b.as_slice());
+    for (j, column) in c.as_mut_slice().chunks_exact_mut(M).enumerate() {
+        let mut sum = [0.0; M];
+        if beta != 0.0 {
+            for (s, &x) in sum.iter_mut().zip(column.iter()) {
+                *s = if beta == 1.0 { x } else { beta * x };
+            }
+        }
+        // Row `j` of op(b)ᵀ: a column of b as stored, or a row of it (stride `b_rows`).
+        let a_columns = a_data.chunks_exact(M);
+        match op_b {
+            Op::N => {
+                let b_column = &b_data[j * b_rows..j * b_rows + k];
+                add_columns::<M, FUSED>(&mut sum, alpha, a_columns.zip(b_column));
+            }
+            Op::T => {
+                let b_row = b_data[j..].iter().step_by(b_rows);
+                add_columns::<M, FUSED>(&mut sum, alpha, a_columns.zip(b_row));
+            }
+        }
+        column.copy_from_slice(&sum);
+    }
+}
+
+/// `sum += Σ_p alpha b_p a_p` over pairs `(a_p, b_p)` of a column of `M` entries and a factor,
+/// in order; zero factors are skipped as in [`long_columns`].
+#[inline(always)]
+fn add_columns<'a, const M: usize, const FUSED: bool>(
+    sum: &mut [f64; M],
+    alpha: f64,
+    terms: impl Iterator<Item = (&'a [f64], &'a f64)>,
+) {
+    for (a_column, &entry) in terms {
+        let factor = alpha * entry;
+        if factor != 0.0 {
+            for (s, &y) in sum.iter_mut().zip(a_column) {
+                *s = mul_add::<FUSED>(factor, y, *s);
+            }
+        }
+    }
+}
+
 /// `Σ x_i y_i` in four interleaved partial sums (so that it vectorises), then the tail.
 #[inline(always)]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+fn dot<const FUSED: bool>(x: &[f64], y: &[f64]) -> f64 {
     let mut partial = [0.0; 4];
     let (xs, ys) = (x.chunks_exact(4), y.chunks_exact(4));
     let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
     for (a, b) in xs.zip(ys) {
         for l in 0..4 {
-            partial[l] += a[l] * b[l];
+            partial[l] = mul_add::<FUSED>(a[l], b[l], partial[l]);
         }
     }
     let tail: f64 = x_tail.iter().zip(y_tail).map(|(a, b)| a * b).sum();

@@ -252,7 +252,7 @@ impl Gradient {
 
     /// The learnable part as one flat vector, in the order of [`Genome::parameters`].
     pub fn flatten(&self) -> Vec<f64> {
-        let mut flat = Vec::new();
+        let mut flat = Vec::with_capacity(self.blocks.iter().flatten().map(|m| m.len()).sum());
         for matrices in &self.blocks {
             for m in matrices {
                 flat.extend_from_slice(m.as_slice());

@@ -287,6 +287,7 @@ pub struct Dqn<M: Model> {
     best: Option<(M, f64)>,
     batch: Minibatch,
     trace: Trace,
+    target_trace: Trace,
     scratch: Scratch,
 }
 
@@ -344,6 +345,7 @@ impl<M: Model> Dqn<M> {
             best: None,
             batch: Minibatch::empty(),
             trace: Trace::default(),
+            target_trace: Trace::default(),
             scratch: Scratch::default(),
         };
         dqn.reset_episode();
@@ -464,7 +466,8 @@ impl<M: Model> Dqn<M> {
             self.buffer.sample_into(batch_size, &mut self.replay, &mut self.batch);
 
             // Targets r + γ (1 - done) max_a' Q_target(o', a').
-            let next_q = self.target.forward(&self.batch.next_observations);
+            self.target.forward_traced(&self.batch.next_observations, &mut self.target_trace);
+            let next_q = self.target_trace.output();
             let targets: Vec<f64> = (0..batch_size)
                 .map(|i| {
                     let best = next_q.row(i).max();
