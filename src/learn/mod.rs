@@ -2,6 +2,7 @@
 
 mod adam;
 mod dqn;
+pub mod es;
 mod model;
 mod replay;
 
