@@ -3,6 +3,7 @@
 mod adam;
 mod dqn;
 pub mod es;
+mod evolution;
 mod model;
 mod replay;
 
@@ -10,6 +11,10 @@ pub use adam::{Adam, AdamSettings, clip_grad_norm};
 pub use dqn::{
     Dqn, DqnError, DqnSettings, EpisodeEnd, EvaluationFigures, Report, TrainingFigures,
     greedy_return,
+};
+pub use evolution::{
+    Budget, Candidate, Evaluation, Evolution, EvolutionError, Fitness, GenerationFigures, RunEnd,
+    RunFiles, write_figures_csv,
 };
 pub use model::Model;
 pub use replay::{Minibatch, ReplayBuffer};
