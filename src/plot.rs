@@ -231,8 +231,9 @@ impl Figure {
         let mut svg = String::new();
         let _ = write!(
             svg,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-             font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
+             viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+             <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         );
         let _ = writeln!(
             svg,
@@ -335,14 +336,17 @@ impl Figure {
                     let dash = if *dashed { " stroke-dasharray=\"6 4\"" } else { "" };
                     let _ = writeln!(
                         svg,
-                        "<polyline class=\"line\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{width}\"{dash} points=\"{}\"/>",
+                        "<polyline class=\"line\" fill=\"none\" stroke=\"{color}\" \
+                         stroke-width=\"{width}\"{dash} points=\"{}\"/>",
                         points.join(" ")
                     );
                 }
                 Mark::Segment { x0: a, x1: b, y, color, width } => {
                     let _ = writeln!(
                         svg,
-                        "<line class=\"marker\" x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"{width}\"/>",
+                        "<line class=\"marker\" x1=\"{:.1}\" y1=\"{:.1}\" \
+                         x2=\"{:.1}\" y2=\"{:.1}\" \
+                         stroke=\"{color}\" stroke-width=\"{width}\"/>",
                         px(*a),
                         py(*y),
                         px(*b),
@@ -378,7 +382,8 @@ impl Figure {
                 let dash = if *dashed { " stroke-dasharray=\"6 4\"" } else { "" };
                 let _ = writeln!(
                     svg,
-                    "<line x1=\"{x}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"3\"{dash}/>",
+                    "<line x1=\"{x}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{color}\" \
+                     stroke-width=\"3\"{dash}/>",
                     x + 20.0
                 );
                 let _ = writeln!(

@@ -164,3 +164,30 @@ fn a_tiny_experiment_runs_and_resumes() {
     assert!(run(&other, &dir, &mut Silent).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_command_line_checks_imports_and_exports() {
+    let bin = env!("CARGO_BIN_EXE_synaptogen");
+    let dir = std::env::temp_dir().join(format!("synaptogen-cli-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // --check prints the resolved experiment and runs nothing.
+    let file = dir.join("tiny.ron");
+    std::fs::write(&file, GOOD).unwrap();
+    let output = Command::new(bin).arg(&file).arg("--check").output().unwrap();
+    assert!(output.status.success());
+    let resolved = String::from_utf8_lossy(&output.stdout);
+    assert!(resolved.contains("train_freq: 256") && resolved.contains("genes: 4"), "{resolved}");
+
+    // import: raw blocks of the Python implementation to a genome file; export: .npy files.
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/small_g8.json");
+    let genome = dir.join("genome.ron");
+    assert!(
+        Command::new(bin).arg("import").arg(&reference).arg(&genome).status().unwrap().success()
+    );
+    let npy_dir = dir.join("npy");
+    assert!(Command::new(bin).arg("export").arg(&genome).arg(&npy_dir).status().unwrap().success());
+    let weights = synaptogen::npy::read_matrix(&npy_dir.join("weights_0.npy")).unwrap();
+    assert_eq!(weights.shape(), (4, 16));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -79,7 +79,8 @@ pub enum RunError {
     Training(#[from] DqnError),
     /// The run directory belongs to another experiment.
     #[error(
-        "{dir}: this run directory holds a different experiment; resume it with its own experiment.ron"
+        "{dir}: this run directory holds a different experiment; \
+         resume it with its own experiment.ron"
     )]
     OtherExperiment {
         /// The run directory.
@@ -212,7 +213,8 @@ impl Run<'_> {
         self.status.state = "running".into();
         self.mark_done("started")?;
         let header = format!(
-            "synaptogen {}: experiment `{}`, task {}, layers {:?}, g = {}, k = {}, seed {}, {} threads",
+            "synaptogen {}: experiment `{}`, task {}, layers {:?}, g = {}, k = {}, seed {}, \
+             {} threads",
             env!("CARGO_PKG_VERSION"),
             e.name,
             e.task,
@@ -272,7 +274,8 @@ impl Run<'_> {
         dqn.model().save(&self.path("genome-final.ron"))?;
         self.write("training.csv", log.as_bytes())?;
         self.say(&format!(
-            "training: {} steps in {seconds:.1} s ({:.0} steps/s); best evaluation {best_return:.1}",
+            "training: {} steps in {seconds:.1} s ({:.0} steps/s); \
+             best evaluation {best_return:.1}",
             dqn.steps(),
             dqn.steps() as f64 / seconds
         ))?;
@@ -411,7 +414,7 @@ impl Run<'_> {
         let json = serde_json::json!({
             "task": self.experiment.task,
             "solved_at": solved_at,
-            "families": summaries.iter().map(|(n, s)| (n.clone(), s)).collect::<std::collections::BTreeMap<_, _>>(),
+            "families": summaries.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "family_order": summaries.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
             "comparisons": comparisons,
         });
@@ -546,8 +549,9 @@ impl Run<'_> {
         }
         let _ = writeln!(
             md,
-            "## Files\n\nThe resolved experiment is `experiment.ron`; the trained genome `genome.ron`; \
-            every episode's return `rewards.csv`; statistics `summary.json`; expected weights and counts `expected/*.npy`."
+            "## Files\n\nThe resolved experiment is `experiment.ron`; the trained genome \
+             `genome.ron`; every episode's return `rewards.csv`; statistics `summary.json`; \
+             expected weights and counts `expected/*.npy`."
         );
         self.write("report.md", md.as_bytes())
     }

@@ -179,10 +179,10 @@ pub struct ReferenceNetwork {
     pub rules_mask: Option<Vec<Vec<f64>>>,
     /// The raw blocks.
     pub raw: ReferenceBlocks,
-    /// E[S] per connection, if recorded.
+    /// `E[S]` per connection, if recorded.
     #[serde(default)]
     pub expected_counts: Vec<Rows>,
-    /// E[c] per connection, if recorded.
+    /// `E[c]` per connection, if recorded.
     #[serde(default)]
     pub expected_conductance: Vec<Rows>,
     /// W per connection, if recorded.
