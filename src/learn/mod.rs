@@ -5,6 +5,7 @@ mod dqn;
 pub mod es;
 mod evolution;
 mod model;
+mod noisy;
 mod replay;
 
 pub use adam::{Adam, AdamSettings, clip_grad_norm};
@@ -17,4 +18,5 @@ pub use evolution::{
     RunFiles, write_figures_csv,
 };
 pub use model::Model;
+pub use noisy::{NoisyBuild, NoisyGenome};
 pub use replay::{Minibatch, ReplayBuffer};
