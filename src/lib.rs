@@ -16,7 +16,8 @@
 //! | [`experiment`] | RON experiment files, their checks, the runner and the run directory |
 //! | [`learn`] | Adam, DQN, the [`learn::Model`] trait |
 //! | [`genome`] | the parameter blocks, their maps to biological values, genome files |
-//! | [`synapse`] | expected weights and their exact gradients |
+//! | [`synapse`] | expected weights and their exact gradients; synaptogenesis samplers |
+//! | [`eval`] | parallel, reproducible rollouts of many networks |
 //! | [`net`] | layered networks: batched forward and backward, acting |
 //! | [`task`] | the [`task::Task`] trait, Gymnasium's classic-control tasks, rendering |
 //! | [`stats`], [`plot`] | summaries, rank tests, SVG figures |
@@ -26,6 +27,7 @@
 //! genomes.
 #![warn(missing_docs)]
 
+pub mod eval;
 pub mod experiment;
 pub mod files;
 pub mod genome;

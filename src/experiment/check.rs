@@ -282,14 +282,14 @@ impl Experiment {
                 format!("must be a positive number, not {}", s.average_degree),
             ));
         }
-        if !(s.lineage_noise.is_finite() && s.lineage_noise >= 0.0) {
-            return Err(rule(
+        s.lineage.check().map_err(|e| {
+            rule(
                 Some("sampling"),
-                "lineage_noise",
-                "sampling.lineage_noise",
-                format!("must be a number >= 0, not {}", s.lineage_noise),
-            ));
-        }
+                "division_noise",
+                "sampling.lineage.division_noise",
+                e.to_string(),
+            )
+        })?;
         if spec.episodes == 0 {
             return Err(rule(None, "episodes", "episodes", "must be at least 1".into()));
         }

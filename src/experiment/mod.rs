@@ -7,6 +7,4 @@ mod spec;
 
 pub use check::{Experiment, ExperimentError, Learner, load_genome};
 pub use run::{FamilyScores, Observer, Outcome, RunError, Silent, Status, fresh_dir, run};
-pub use spec::{
-    DqnOverrides, ExperimentSpec, FamiliesSpec, GenomeSpec, LearnerSpec, SamplerKind, SamplingSpec,
-};
+pub use spec::{DqnOverrides, ExperimentSpec, FamiliesSpec, GenomeSpec, LearnerSpec, SamplingSpec};

@@ -21,24 +21,28 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
+
+use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
 use super::check::{Experiment, Learner};
+use crate::eval::{self, EvaluationError};
 use crate::files::write_atomic;
-use crate::genome::{Genome, GenomeError};
+use crate::genome::{Family, Genome, GenomeError, LineageError};
 use crate::learn::{Dqn, DqnError, Model, Report};
 use crate::net::{Activation, Dense, Scratch};
 use crate::npy;
 use crate::plot::{Figure, PALETTE};
 use crate::rng::{self, Purpose};
 use crate::stats::{Comparison, Summary, pairwise};
-use crate::synapse::Expected;
+use crate::synapse::{Expected, SampledNetwork, SamplingError, Synaptogenesis};
 use crate::task::{self, render};
 
 /// Where the runner reports what it does; the library itself never prints.
-pub trait Observer {
+pub trait Observer: Send {
     /// A line worth logging.
     fn message(&mut self, text: &str);
     /// A stage begins with `total` units of work (environment steps, networks).
@@ -77,6 +81,15 @@ pub enum RunError {
     /// Training failed (for example it diverged).
     #[error("training: {0}")]
     Training(#[from] DqnError),
+    /// The lineage tree of the control family could not be grown.
+    #[error("lineage: {0}")]
+    Lineage(#[from] LineageError),
+    /// Networks could not be grown from a genome.
+    #[error("synaptogenesis: {0}")]
+    Sampling(#[from] SamplingError),
+    /// Networks could not be evaluated.
+    #[error("evaluation: {0}")]
+    Evaluation(#[from] EvaluationError),
     /// The run directory belongs to another experiment.
     #[error(
         "{dir}: this run directory holds a different experiment; \
@@ -234,6 +247,7 @@ impl Run<'_> {
 
         // Families.
         let mut families = Vec::new();
+        let mut best_grown: Option<Dense> = None;
         if e.families.trained {
             let network = Expected::new(&genome).network;
             families.push(self.family("trained", &[network])?);
@@ -241,10 +255,31 @@ impl Run<'_> {
         if let Some(mlp) = self.train_mlp()? {
             families.push(self.family("mlp", &[mlp])?);
         }
+        let grown = [
+            (Family::Sampled, e.families.sampled),
+            (Family::Baseline1, e.families.baseline1),
+            (Family::Baseline2, e.families.baseline2),
+            (Family::Control(e.sampling.lineage), e.families.control),
+        ];
+        for (family, count) in grown {
+            if count == 0 {
+                continue;
+            }
+            let name = family_name(&family);
+            let networks = self.grow(&genome, family, count)?;
+            let scores = self.family(name, &networks)?;
+            if matches!(family, Family::Sampled) {
+                let means = scores.scores();
+                let best = (0..means.len()).max_by(|&a, &b| means[a].total_cmp(&means[b]));
+                best_grown = best.map(|i| networks[i].clone());
+            }
+            families.push(scores);
+        }
 
         // Summary, figures, report.
         let outcome = self.summarise(&families)?;
-        self.figures(&families, &genome)?;
+        let shown = best_grown.unwrap_or_else(|| Expected::new(&genome).network);
+        self.figures(&families, &shown)?;
         self.report(&outcome, start.elapsed().as_secs_f64())?;
         self.status.state = "complete".into();
         self.mark_done("report")?;
@@ -347,7 +382,51 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Evaluates the networks of a family (or reads their rewards from a previous run).
+    /// Grows `count` networks of a family from the trained genome, in parallel (each from its
+    /// own stream, so the result does not depend on the threads), and exports the first
+    /// `families.export` of them.
+    fn grow(
+        &mut self,
+        trained: &Genome,
+        family: Family,
+        count: usize,
+    ) -> Result<Vec<Dense>, RunError> {
+        let e = self.experiment;
+        let name = family_name(&family);
+        self.observer.start(&format!("growing {name}"), count as u64);
+        let observer = Mutex::new(&mut *self.observer);
+        let grown: Result<Vec<SampledNetwork>, RunError> = (0..count as u64)
+            .into_par_iter()
+            .map(|i| {
+                let genome = family.genome(trained, e.seed, i)?;
+                let synaptogenesis =
+                    Synaptogenesis::new(&genome, e.sampling.sampler, e.sampling.average_degree)?;
+                let network = synaptogenesis.sample(e.seed, family.unit(i));
+                observer.lock().expect("observer").advance(1);
+                Ok(network)
+            })
+            .collect();
+        self.observer.finish();
+        let grown = grown?;
+
+        // Synapse counts (.npy) and edge lists (.csv) of the first networks.
+        let dir = self.path("networks");
+        for (i, network) in grown.iter().enumerate().take(e.families.export) {
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let stem = format!("{name}-{i}");
+            network.write_counts(&dir, &stem)?;
+            network.write_edge_list(&dir.join(format!("{stem}-edges.csv")))?;
+        }
+        let synapses: u64 = grown.iter().map(SampledNetwork::synapses).sum();
+        self.say(&format!(
+            "{name}: grew {count} networks, {:.3e} synapses each on average",
+            synapses as f64 / count as f64
+        ))?;
+        Ok(grown.into_iter().map(|g| g.network).collect())
+    }
+
+    /// Evaluates the networks of a family in parallel (or reads their rewards from a previous
+    /// run).
     fn family(&mut self, name: &str, networks: &[Dense]) -> Result<FamilyScores, RunError> {
         let file = format!("rewards-{name}.csv");
         let stage = format!("family {name}");
@@ -359,29 +438,19 @@ impl Run<'_> {
         }
         let e = self.experiment;
         self.observer.start(&format!("evaluating {name}"), networks.len() as u64);
-        let task = task::by_name(&e.task).expect("checked");
-        let returns: Vec<Vec<f64>> = networks
-            .iter()
-            .enumerate()
-            .map(|(i, network)| {
-                let mut task = task.clone();
-                let mut scratch = Scratch::default();
-                let returns = (0..e.episodes as u64)
-                    .map(|episode| {
-                        let mut rng =
-                            rng::substream(e.seed, Purpose::Evaluation, i as u64, episode);
-                        crate::learn::greedy_return(network, task.as_mut(), &mut rng, &mut scratch)
-                    })
-                    .collect();
-                self.observer.advance(1);
-                returns
-            })
-            .collect();
+        let observer = Mutex::new(&mut *self.observer);
+        let progress = |_: usize| observer.lock().expect("observer").advance(1);
+        let task_name = e.task.clone();
+        let make_task = || task::by_name(&task_name).expect("checked");
+        let returns = eval::evaluate(networks, make_task, e.episodes, e.seed, Some(&progress))?;
         self.observer.finish();
-        let scores = FamilyScores { name: name.into(), returns };
+        let scores = FamilyScores {
+            name: name.into(),
+            returns: (0..returns.networks()).map(|n| returns.network(n).to_vec()).collect(),
+        };
         self.write(&file, rewards_csv(&scores).as_bytes())?;
-        let summary =
-            Summary::of(&scores.scores(), task.solved_at()).expect("a family has networks");
+        let solved_at = task::by_name(&e.task).expect("checked").solved_at();
+        let summary = Summary::of(&scores.scores(), solved_at).expect("a family has networks");
         self.say(&format!(
             "{name}: {} networks, mean {:.1}, median {:.1}, worst {:.1}, solved {}/{}",
             summary.count, summary.mean, summary.median, summary.min, summary.solved, summary.count
@@ -422,7 +491,7 @@ impl Run<'_> {
         Ok(Outcome { dir: self.dir.clone(), summaries, comparisons })
     }
 
-    fn figures(&mut self, families: &[FamilyScores], genome: &Genome) -> Result<(), RunError> {
+    fn figures(&mut self, families: &[FamilyScores], network: &Dense) -> Result<(), RunError> {
         let task = task::by_name(&self.experiment.task).expect("checked");
         let solved_at = task.solved_at();
 
@@ -470,8 +539,7 @@ impl Run<'_> {
             self.write("training.svg", figure.to_svg().as_bytes())?;
         }
 
-        // Frames of one greedy episode of the trained network.
-        let network = Expected::new(genome).network;
+        // Frames of one greedy episode of the best grown network (or the trained one).
         let mut task = task;
         let mut observation = vec![0.0; task.observation_size()];
         task.reset(
@@ -533,11 +601,8 @@ impl Run<'_> {
             let _ = writeln!(md, "| families | U | p | p (Bonferroni) |");
             let _ = writeln!(md, "|---|---|---|---|");
             for c in &outcome.comparisons {
-                let _ = writeln!(
-                    md,
-                    "| {} vs {} | {} | {:.3e} | {:.3e} |",
-                    c.first, c.second, c.u, c.p_value, c.p_bonferroni
-                );
+                let (p, q) = (p_text(c.p_value), p_text(c.p_bonferroni));
+                let _ = writeln!(md, "| {} vs {} | {} | {p} | {q} |", c.first, c.second, c.u);
             }
         }
         let _ = writeln!(md, "\n## Figures\n\n![rewards per family](rewards.svg)\n");
@@ -545,7 +610,7 @@ impl Run<'_> {
             let _ = writeln!(md, "![training curve](training.svg)\n");
         }
         if self.path("episode.svg").exists() {
-            let _ = writeln!(md, "![an episode of the trained network](episode.svg)\n");
+            let _ = writeln!(md, "![an episode of the best sampled network](episode.svg)\n");
         }
         let _ = writeln!(
             md,
@@ -554,6 +619,21 @@ impl Run<'_> {
              expected weights and counts `expected/*.npy`."
         );
         self.write("report.md", md.as_bytes())
+    }
+}
+
+/// A p-value for a table: four decimals, or scientific notation below 1e-3.
+fn p_text(p: f64) -> String {
+    if p >= 1e-3 { format!("{p:.4}") } else { format!("{p:.2e}") }
+}
+
+/// The name of a family in files and reports.
+fn family_name(family: &Family) -> &'static str {
+    match family {
+        Family::Sampled => "sampled",
+        Family::Baseline1 => "baseline1",
+        Family::Baseline2 => "baseline2",
+        Family::Control(_) => "control",
     }
 }
 

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::genome::Learnable;
+use crate::genome::{Learnable, Lineage};
 use crate::learn::DqnSettings;
+use crate::synapse::Sampler;
 
 /// An experiment as written in its RON file.
 ///
@@ -179,33 +180,21 @@ impl DqnOverrides {
     }
 }
 
-/// Which sampler grows networks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SamplerKind {
-    /// Sums of binomials per gene pair (the reference model).
-    Exact,
-    /// Exact counts, plus a transmitter and receptor drawn for every synapse.
-    PerSynapse,
-    /// One normal draw per neuron pair from the exact mean and variance of its count.
-    MomentMatched,
-}
-
 /// How networks are sampled from genetics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SamplingSpec {
-    /// The sampler (default `Exact`).
-    pub sampler: SamplerKind,
+    /// The sampler: `Exact`, `PerSynapse` or `MomentMatched` (default `Exact`).
+    pub sampler: Sampler,
     /// Target average degree d, synapses per neuron (default 1e5).
     pub average_degree: f64,
-    /// Standard deviation of the expression noise added at each division of the control
-    /// family's lineage tree, relative to the zygote's expression (default 0.1).
-    pub lineage_noise: f64,
+    /// The control family's lineage tree (default `(division_noise: 0.5)`).
+    pub lineage: Lineage,
 }
 
 impl Default for SamplingSpec {
     fn default() -> Self {
-        SamplingSpec { sampler: SamplerKind::Exact, average_degree: 1e5, lineage_noise: 0.1 }
+        SamplingSpec { sampler: Sampler::Exact, average_degree: 1e5, lineage: Lineage::default() }
     }
 }
 

@@ -14,12 +14,19 @@
 //!
 //! Each block may be learnable or frozen; only learnable blocks appear in
 //! [`Genome::parameters`] and so only they are ever changed by an optimiser.
+//!
+//! The [`Family`] operations derive the genomes of an experiment's comparison families from a
+//! trained genome (the control family through a [`Lineage`] tree).
 
+mod family;
 mod file;
+mod lineage;
 mod map;
 mod mask;
 
+pub use family::{Family, baseline1, baseline2, control};
 pub use file::{BlockFile, GenomeFile, ReferenceBlocks, ReferenceNetwork, rows_to_matrix};
+pub use lineage::{Lineage, LineageError};
 pub use map::{Map, polarity};
 pub use mask::RulesMask;
 

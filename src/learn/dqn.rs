@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::model::Model;
 use super::replay::{Minibatch, ReplayBuffer};
 use super::{Adam, AdamSettings, clip_grad_norm};
+use crate::eval;
 use crate::net::{Dense, Scratch, Trace};
 use crate::rng::{self, Purpose, Stream};
 use crate::task::Task;
@@ -517,7 +518,9 @@ impl<M: Model> Dqn<M> {
         let returns: Vec<f64> = (0..self.settings.eval_episodes as u64)
             .map(|episode| {
                 let mut rng = rng::substream(self.seed, Purpose::Validation, round, episode);
-                greedy_return(&self.acting, self.eval_task.as_mut(), &mut rng, &mut self.scratch)
+                let observation = &mut self.next_observation.clone();
+                let task = self.eval_task.as_mut();
+                eval::play(&self.acting, task, &mut rng, &mut self.scratch, observation).0
             })
             .collect();
         let n = returns.len() as f64;
@@ -528,26 +531,6 @@ impl<M: Model> Dqn<M> {
             self.best = Some((self.model.clone(), mean));
         }
         EvaluationFigures { mean_return: mean, std_return: std, best }
-    }
-}
-
-/// The return of one greedy episode of `network` on `task`, reset from `rng`.
-pub fn greedy_return(
-    network: &Dense,
-    task: &mut dyn Task,
-    rng: &mut Stream,
-    scratch: &mut Scratch,
-) -> f64 {
-    let mut observation = vec![0.0; task.observation_size()];
-    task.reset(rng, &mut observation);
-    let mut total = 0.0;
-    loop {
-        let action = network.greedy(&observation, scratch);
-        let outcome = task.step(action, &mut observation);
-        total += outcome.reward;
-        if outcome.done() {
-            return total;
-        }
     }
 }
 

@@ -9,10 +9,7 @@ mod noisy;
 mod replay;
 
 pub use adam::{Adam, AdamSettings, clip_grad_norm};
-pub use dqn::{
-    Dqn, DqnError, DqnSettings, EpisodeEnd, EvaluationFigures, Report, TrainingFigures,
-    greedy_return,
-};
+pub use dqn::{Dqn, DqnError, DqnSettings, EpisodeEnd, EvaluationFigures, Report, TrainingFigures};
 pub use evolution::{
     Budget, Candidate, Evaluation, Evolution, EvolutionError, Fitness, GenerationFigures, RunEnd,
     RunFiles, write_figures_csv,

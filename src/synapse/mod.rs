@@ -1,6 +1,8 @@
-//! From genetics to synapses: the expected network (differentiable) and, in [`crate::synapse`]'s
-//! samplers, networks grown by synaptogenesis.
+//! From genetics to synapses: the expected network (differentiable) and, in [`sample`],
+//! networks grown by synaptogenesis.
 
 mod expected;
+pub mod sample;
 
 pub use expected::{Expected, count_backward};
+pub use sample::{SampledNetwork, Sampler, SamplingError, Synaptogenesis};
