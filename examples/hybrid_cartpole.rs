@@ -4,7 +4,7 @@
 //! sampler, d = 1e5) play 10 greedy episodes each, with networks and episodes that neither
 //! phase has seen:
 //!
-//! `cargo run --release --example hybrid_cartpole -- [seeds] [dqn_steps]`
+//! `cargo run --release --example hybrid_cartpole -- [seeds] [dqn_steps] [noise_scale]`
 //!
 //! Prints, per seed, the distribution of the networks' mean returns (and the same for the
 //! genetics the gradient phase handed to the selection), the environment steps and wall time.
@@ -53,7 +53,10 @@ fn main() {
         eval_freq: 2_000,
         ..DqnSettings::preset("CartPole-v1").expect("preset")
     };
-    let settings = HybridSettings::default();
+    let mut settings = HybridSettings::default();
+    if let Some(scale) = args.next() {
+        settings.noise_scale = scale.parse().expect("noise_scale");
+    }
     println!("hybrid settings: {settings:?}");
     let mut all_solved = Vec::new();
     for seed in 0..seeds {

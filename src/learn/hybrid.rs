@@ -518,3 +518,60 @@ impl Hybrid {
         Ok(self.best())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rule_is_checked() {
+        let bad = [
+            HybridSettings { noise_scale: -1.0, ..Default::default() },
+            HybridSettings { validation_networks: 0, ..Default::default() },
+            HybridSettings { validation_episodes: 0, ..Default::default() },
+            HybridSettings { validate_every: 0, ..Default::default() },
+            HybridSettings {
+                strategy: StrategySettings::Snes(SnesSettings {
+                    initial_sigma: 0.0,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            HybridSettings {
+                fitness: SampledFitnessSettings { networks: 0, ..Default::default() },
+                ..Default::default()
+            },
+        ];
+        for settings in bad {
+            assert!(settings.check().is_err(), "{settings:?}");
+        }
+        HybridSettings::default().check().unwrap();
+    }
+
+    #[test]
+    fn settings_read_from_ron_and_refuse_typos() {
+        let text = "(noise_scale: 10.0, strategy: SepCmaEs((initial_sigma: 0.001)), \
+                    fitness: (aggregate: Quantile(0.1)))";
+        let settings: HybridSettings = ron::from_str(text).unwrap();
+        assert_eq!(settings.noise_scale, 10.0);
+        assert_eq!(settings.fitness.aggregate, Aggregate::Quantile(0.1));
+        assert_eq!(settings.validation_networks, 20);
+        let typo = ron::from_str::<HybridSettings>("(noise_scal: 1.0)").unwrap_err();
+        assert!(typo.to_string().contains("noise_scal"), "{typo}");
+    }
+
+    #[test]
+    fn validations_rank_by_networks_solved_then_mean() {
+        let v = |solved, mean| Validation {
+            at_step: 0,
+            generation: 0,
+            solved,
+            networks: 20,
+            mean,
+            min: 0.0,
+        };
+        assert!(v(20, 480.0).beats(&v(19, 500.0)));
+        assert!(v(19, 490.0).beats(&v(19, 480.0)));
+        assert!(!v(19, 480.0).beats(&v(19, 480.0)));
+    }
+}

@@ -318,6 +318,18 @@ mod tests {
     }
 
     #[test]
+    fn evolution_settings_read_from_ron() {
+        let text = "(strategy: OpenAiEs((sigma: 0.05)), fitness: (networks: 8, aggregate: Min), \
+                    budget: (environment_steps: 1000))";
+        let settings: EvolutionSettings = ron::from_str(text).unwrap();
+        assert_eq!(settings.fitness.networks, 8);
+        assert_eq!(settings.fitness.sampler, Sampler::Exact);
+        assert_eq!(settings.budget.environment_steps, 1000);
+        assert_eq!(settings.checkpoint_every, 10);
+        assert!(ron::from_str::<EvolutionSettings>("(budjet: ())").is_err());
+    }
+
+    #[test]
     fn each_rule_is_checked() {
         let bad = [
             SampledFitnessSettings { networks: 0, ..Default::default() },
