@@ -73,6 +73,12 @@ pub struct Evaluation {
 pub trait Fitness: Sync {
     /// The evaluation of one candidate.
     fn evaluate(&self, candidate: &Candidate) -> Evaluation;
+
+    /// An upper bound on the environment steps of one evaluation, if known (default `None`);
+    /// a [`Budget`] marked `strict` uses it.
+    fn worst_case_steps(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<F: Fn(&Candidate) -> Evaluation + Sync> Fitness for F {
@@ -138,29 +144,36 @@ pub fn write_figures_csv(path: &Path, figures: &[GenerationFigures]) -> Result<(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Budget {
-    /// No generation starts once this many environment steps are spent; the generation that
-    /// crosses it is the last (default 500 000, the reference's budget).
+    /// No generation starts once this many environment steps are spent; unless `strict`, the
+    /// generation that crosses it is the last (default 500 000, the reference's budget).
     pub environment_steps: u64,
     /// No generation starts once this many have run; 0 sets no limit (default 0).
     pub generations: u64,
+    /// Never exceed `environment_steps`: no generation starts unless it would fit even if every
+    /// episode ran to the task's step limit (needs a fitness that knows its worst case,
+    /// [`Fitness::worst_case_steps`]; default false).
+    pub strict: bool,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { environment_steps: 500_000, generations: 0 }
+        Budget { environment_steps: 500_000, generations: 0, strict: false }
     }
 }
 
 impl Budget {
     /// A budget of generations only.
     pub fn generations(generations: u64) -> Self {
-        Budget { environment_steps: u64::MAX, generations }
+        Budget { environment_steps: u64::MAX, generations, strict: false }
     }
 
     /// Whether a run with `generation` generations and `environment_steps` steps behind it is
-    /// done.
-    pub fn spent(&self, generation: u64, environment_steps: u64) -> bool {
+    /// done, given an upper bound on the steps of the next generation if one is known.
+    pub fn spent(&self, generation: u64, environment_steps: u64, next: Option<u64>) -> bool {
+        let overrun = self.strict
+            && next.is_some_and(|n| environment_steps.saturating_add(n) > self.environment_steps);
         environment_steps >= self.environment_steps
+            || overrun
             || (self.generations > 0 && generation >= self.generations)
     }
 }
@@ -328,7 +341,8 @@ impl<S: Strategy + Serialize + DeserializeOwned> Evolution<S> {
     ) -> Result<RunEnd, EvolutionError> {
         let interrupted = || interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed));
         let end = loop {
-            if budget.spent(self.generation, self.environment_steps) {
+            let next = fitness.worst_case_steps().map(|w| w * self.strategy.population() as u64);
+            if budget.spent(self.generation, self.environment_steps, next) {
                 break RunEnd::BudgetSpent;
             }
             if interrupted() {
@@ -378,7 +392,7 @@ impl<S: Strategy + Serialize + DeserializeOwned> Evolution<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::es::{SepCmaEsSettings, SnesSettings, StrategySettings};
+    use crate::learn::es::{SepCmaEsSettings, SnesSettings, Strategy, StrategySettings};
 
     /// A noisy sphere: the fitness depends on the candidate's seed, and each evaluation "costs"
     /// a number of steps that depends on the point.
@@ -417,7 +431,7 @@ mod tests {
     #[test]
     fn the_budget_counts_environment_steps() {
         let mut evolution = snes_run(4);
-        let budget = Budget { environment_steps: 2_000, generations: 0 };
+        let budget = Budget { environment_steps: 2_000, ..Default::default() };
         let mut seen = Vec::new();
         evolution.run(&noisy_sphere, budget, None, None, |f| seen.push(*f)).unwrap();
         let steps: Vec<u64> = seen.iter().map(|f| f.environment_steps).collect();
@@ -425,6 +439,29 @@ mod tests {
         assert!(steps[..steps.len() - 1].iter().all(|&s| s < 2_000));
         assert!(*steps.last().unwrap() >= 2_000);
         assert_eq!(seen, evolution.history());
+    }
+
+    /// The noisy sphere with its worst case declared: 110 steps per evaluation.
+    struct BoundedSphere;
+
+    impl Fitness for BoundedSphere {
+        fn evaluate(&self, candidate: &Candidate) -> Evaluation {
+            noisy_sphere(candidate)
+        }
+
+        fn worst_case_steps(&self) -> Option<u64> {
+            Some(110)
+        }
+    }
+
+    #[test]
+    fn a_strict_budget_is_never_exceeded() {
+        let mut evolution = snes_run(4);
+        let budget = Budget { environment_steps: 2_000, generations: 0, strict: true };
+        evolution.run(&BoundedSphere, budget, None, None, |_| {}).unwrap();
+        let steps = evolution.environment_steps();
+        let worst_generation = 110 * evolution.strategy().population() as u64;
+        assert!(steps <= 2_000 && steps + worst_generation > 2_000, "{steps}");
     }
 
     #[test]

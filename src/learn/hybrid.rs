@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::es::{EsError, SnesSettings, Strategy, StrategySettings};
 use super::evolution::{
-    Budget, Evolution, EvolutionError, GenerationFigures, RunFiles, write_figures_csv,
+    Budget, Evolution, EvolutionError, Fitness, GenerationFigures, RunFiles, write_figures_csv,
 };
 use super::noisy::NoisyGenome;
 use super::sampled::{
@@ -108,7 +108,7 @@ impl Default for HybridSettings {
                 sampler: Sampler::MomentMatched,
                 average_degree: 1e5,
             },
-            selection_budget: Budget { environment_steps: 2_000_000, generations: 0 },
+            selection_budget: Budget { environment_steps: 2_000_000, ..Default::default() },
             validate_every: 5,
             checkpoint_every: 5,
         }
@@ -331,10 +331,15 @@ impl Hybrid {
     pub fn finished(&self) -> bool {
         match &self.phase {
             Phase::Gradient(_) => false,
-            Phase::Selection(evolution) => self
-                .settings
-                .selection_budget
-                .spent(evolution.generation(), evolution.environment_steps()),
+            Phase::Selection(evolution) => {
+                let population = evolution.strategy().population() as u64;
+                let next = self.fitness.worst_case_steps().map(|w| w * population);
+                self.settings.selection_budget.spent(
+                    evolution.generation(),
+                    evolution.environment_steps(),
+                    next,
+                )
+            }
         }
     }
 

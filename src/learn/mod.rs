@@ -1,4 +1,13 @@
 //! Learners: optimisers and the algorithms that train genomes.
+//!
+//! | item | what |
+//! |---|---|
+//! | [`Adam`], [`Dqn`], [`Model`] | gradient training of a genome's expected network |
+//! | [`NoisyGenome`] | a model whose networks carry synaptogenesis noise (analytic variance) |
+//! | [`es`] | evolution strategies behind one ask/tell trait: SNES, sep-CMA-ES, OpenAI-ES |
+//! | [`Evolution`] | the evolution runner: parallel generations, budget, checkpoints, figures |
+//! | [`SampledFitness`], [`EvolutionSettings`] | genetics scored by the networks they grow |
+//! | [`Hybrid`] | noise-aware DQN with validation, then selection on the worst networks |
 
 mod adam;
 mod dqn;
