@@ -373,20 +373,29 @@ impl<S: Strategy + Serialize + DeserializeOwned> Evolution<S> {
 
     /// Writes the run's state to `path` as RON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), EvolutionError> {
-        let config = ron::ser::PrettyConfig::new().compact_arrays(true);
-        let text = ron::ser::to_string_pretty(self, config).map_err(|e| EvolutionError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        write_atomic(path, text.as_bytes()).map_err(|source| io_error(path, source))
+        write_ron(path, self)
     }
 
     /// Reads a run's state written by [`Evolution::save`].
     pub fn load(path: &Path) -> Result<Self, EvolutionError> {
-        let text = std::fs::read_to_string(path).map_err(|source| io_error(path, source))?;
-        ron::from_str(&text)
-            .map_err(|e| EvolutionError::Parse { path: path.to_path_buf(), message: e.to_string() })
+        read_ron(path)
     }
+}
+
+/// Writes `value` to `path` as RON (numbers in their shortest exact form, so they read back
+/// bit for bit), atomically.
+pub(crate) fn write_ron(path: &Path, value: &impl Serialize) -> Result<(), EvolutionError> {
+    let config = ron::ser::PrettyConfig::new().compact_arrays(true);
+    let text = ron::ser::to_string_pretty(value, config)
+        .map_err(|e| EvolutionError::Parse { path: path.into(), message: e.to_string() })?;
+    write_atomic(path, text.as_bytes()).map_err(|source| io_error(path, source))
+}
+
+/// Reads a value written by [`write_ron`].
+pub(crate) fn read_ron<T: DeserializeOwned>(path: &Path) -> Result<T, EvolutionError> {
+    let text = std::fs::read_to_string(path).map_err(|source| io_error(path, source))?;
+    ron::from_str(&text)
+        .map_err(|e| EvolutionError::Parse { path: path.into(), message: e.to_string() })
 }
 
 #[cfg(test)]

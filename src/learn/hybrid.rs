@@ -34,14 +34,14 @@ use serde::{Deserialize, Serialize};
 
 use super::es::{EsError, SnesSettings, Strategy, StrategySettings};
 use super::evolution::{
-    Budget, Evolution, EvolutionError, Fitness, GenerationFigures, RunFiles, write_figures_csv,
+    Budget, Evolution, EvolutionError, Fitness, GenerationFigures, RunFiles, read_ron,
+    write_figures_csv, write_ron,
 };
 use super::noisy::NoisyGenome;
 use super::sampled::{
     Aggregate, NetworkScores, SampledFitness, SampledFitnessError, SampledFitnessSettings,
 };
 use super::{Dqn, DqnError, DqnSettings, Report};
-use crate::files::write_atomic;
 use crate::genome::Genome;
 use crate::rng::{self, Purpose};
 use crate::synapse::Sampler;
@@ -282,10 +282,7 @@ impl Hybrid {
         seed: u64,
     ) -> Result<Self, HybridError> {
         settings.check()?;
-        let read_error = |message: String| EvolutionError::Parse { path: path.into(), message };
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| EvolutionError::Io { path: path.into(), source })?;
-        let checkpoint: Checkpoint = ron::from_str(&text).map_err(|e| read_error(e.to_string()))?;
+        let checkpoint: Checkpoint = read_ron(path)?;
         let phase = Phase::Selection(Box::new(checkpoint.evolution));
         let mut hybrid = Hybrid::with_phase(genome, task, settings, seed, phase)?;
         hybrid.record = checkpoint.record;
@@ -463,11 +460,7 @@ impl Hybrid {
         };
         let checkpoint =
             Checkpoint { evolution: evolution.as_ref().clone(), record: self.record.clone() };
-        let config = ron::ser::PrettyConfig::new().compact_arrays(true);
-        let text = ron::ser::to_string_pretty(&checkpoint, config)
-            .map_err(|e| EvolutionError::Parse { path: path.into(), message: e.to_string() })?;
-        write_atomic(path, text.as_bytes())
-            .map_err(|source| EvolutionError::Io { path: path.into(), source })?;
+        write_ron(path, &checkpoint)?;
         Ok(())
     }
 
