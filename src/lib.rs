@@ -20,6 +20,7 @@
 //! | [`eval`] | parallel, reproducible rollouts of many networks |
 //! | [`net`] | layered networks: batched forward and backward, acting |
 //! | [`task`] | the [`task::Task`] trait, Gymnasium's classic-control tasks, rendering |
+//! | [`connectome`] | fitting the count model to a real connectome (C. elegans) |
 //! | [`stats`], [`plot`] | summaries, rank tests, SVG figures |
 //! | [`rng`], [`linalg`], [`npy`], [`files`] | random streams, products, `.npy`, atomic writes |
 //!
@@ -27,6 +28,7 @@
 //! genomes.
 #![warn(missing_docs)]
 
+pub mod connectome;
 pub mod eval;
 pub mod experiment;
 pub mod files;

@@ -153,6 +153,14 @@ fn run(cli: Cli) -> Result<()> {
         None => {}
     }
 
+    // A connectome fit is its own kind of experiment file.
+    if let Some(file) = &cli.experiment
+        && cli.resume.is_none()
+        && top_level_name(file).as_deref() == Some("ConnectomeFit")
+    {
+        return fit_connectome(&cli, file);
+    }
+
     // Load and check; with --resume, the run directory's own experiment is authoritative.
     let file = match &cli.resume {
         Some(dir) => dir.join("experiment.ron"),
@@ -194,6 +202,50 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     println!("results in {}", outcome.dir.display());
+    Ok(())
+}
+
+/// The name of the top-level structure of a RON file (`Experiment`, `ConnectomeFit`), after
+/// comments and white space; `None` if the file cannot be read or has none.
+fn top_level_name(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let code =
+        text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    let code = code.trim_start().trim_start_matches("#![enable(implicit_some)]").trim_start();
+    let name: String = code.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Runs a connectome fit (`ConnectomeFit(...)` file) into `<out>/<file stem>-seed<seed>`.
+fn fit_connectome(cli: &Cli, file: &std::path::Path) -> Result<()> {
+    let mut settings = synaptogen::connectome::Settings::load(file)?;
+    if let Some(seed) = cli.seed {
+        settings.seed = seed;
+    }
+    if cli.check {
+        println!(
+            "{}",
+            ron::ser::to_string_pretty(
+                &settings,
+                ron::ser::PrettyConfig::new().struct_names(true)
+            )?
+        );
+        eprintln!("{}: ok", file.display());
+        return Ok(());
+    }
+    let stem = file.file_stem().map_or("connectome".into(), |s| s.to_string_lossy().to_string());
+    let root = cli.out.clone().unwrap_or_else(|| PathBuf::from("runs"));
+    let dir = root.join(format!("{stem}-seed{}", settings.seed));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let quiet = cli.quiet;
+    let progress = move |line: &str| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    };
+    let report = synaptogen::connectome::run_fit_with_progress(&settings, &progress)?;
+    synaptogen::connectome::write_report(&report, &dir)?;
+    println!("results in {}", dir.display());
     Ok(())
 }
 

@@ -124,11 +124,16 @@ fn example_experiments_are_valid() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path: PathBuf = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "ron") {
-            Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("\nConnectomeFit(") {
+                synaptogen::connectome::Settings::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            } else {
+                Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            }
             count += 1;
         }
     }
-    assert!(count >= 1);
+    assert!(count >= 5);
 }
 
 #[test]
@@ -190,4 +195,22 @@ fn the_command_line_checks_imports_and_exports() {
     let weights = synaptogen::npy::read_matrix(&npy_dir.join("weights_0.npy")).unwrap();
     assert_eq!(weights.shape(), (4, 16));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let experiment = parse(GOOD).unwrap();
+    let rewards = |threads: usize| {
+        let dir = std::env::temp_dir()
+            .join(format!("synaptogen-threads-{threads}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(&experiment, &dir, &mut Silent)).unwrap();
+        let text = std::fs::read_to_string(dir.join("rewards.csv")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        text
+    };
+    let one = rewards(1);
+    assert!(one.lines().count() > 20);
+    assert_eq!(one, rewards(2));
 }

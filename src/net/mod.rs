@@ -185,6 +185,7 @@ impl DenseGradient {
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
     current: Vec<f64>,
+    pre_activation: Vec<f64>,
     next: Vec<f64>,
 }
 
@@ -309,19 +310,20 @@ impl Dense {
     /// The output for one observation, written into `scratch` and returned as a slice: the
     /// allocation-free path used when acting in a task.
     pub fn act<'s>(&self, observation: &[f64], scratch: &'s mut Scratch) -> &'s [f64] {
-        let Scratch { current, next } = scratch;
+        let Scratch { current, pre_activation, next } = scratch;
         current.clear();
         current.extend_from_slice(observation);
         for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            let act = self.activation_of(l);
             let rows = w.nrows();
-            next.clear();
             // Column j of W_l (contiguous in column-major storage) dotted with the activity.
-            for (j, column) in w.as_slice().chunks_exact(rows).enumerate() {
-                let z: f64 =
-                    column.iter().zip(current.iter()).map(|(w, a)| w * a).sum::<f64>() + b[j];
-                next.push(act.apply(z));
+            pre_activation.resize(w.ncols(), 0.0);
+            let columns = w.as_slice().chunks_exact(rows);
+            for ((z, column), &bias) in pre_activation.iter_mut().zip(columns).zip(b.as_slice()) {
+                *z = column.iter().zip(current.iter()).map(|(w, a)| w * a).sum::<f64>() + bias;
             }
+            // The activation over the whole layer at once, vectorised.
+            next.resize(pre_activation.len(), 0.0);
+            self.activation_of(l).apply_slice(pre_activation, next);
             std::mem::swap(current, next);
         }
         current

@@ -248,23 +248,24 @@ fn networks_are_reproducible_and_independent_of_threads() {
 }
 
 /// Pins counts of fixed genomes and streams, so that a change of method or of stream use
-/// shows.
+/// shows. (The exact counts were re-pinned when rows moved to streams of their own, for
+/// drawing them in parallel, and when each pair began to draw its small trial counts first.)
 #[test]
 fn sampled_counts_are_stable() {
     let growth = Synaptogenesis::new(&small(), Sampler::Exact, 1e3).unwrap();
     let sampled = growth.sample(42, 3);
-    assert_eq!(sampled.counts[0].row(0).iter().copied().collect::<Vec<_>>(), [241, 115, 75, 62]);
+    assert_eq!(sampled.counts[0].row(0).iter().copied().collect::<Vec<_>>(), [241, 108, 79, 72]);
     assert_eq!(
         sampled.counts[1].column(1).iter().copied().collect::<Vec<_>>(),
-        [726, 419, 271, 188]
+        [723, 445, 268, 209]
     );
 
     let cartpole = genome(&[4, 128, 2], 16, 3, 1);
     let growth = Synaptogenesis::new(&cartpole, Sampler::Exact, 1e5).unwrap();
     let sampled = growth.sample(7, 0);
-    assert_eq!(sampled.counts[0][(0, 0)], 24_361);
-    assert_eq!(sampled.counts[1][(5, 1)], 9_359);
-    assert_eq!(sampled.synapses(), 6_694_967);
+    assert_eq!(sampled.counts[0][(0, 0)], 24_367);
+    assert_eq!(sampled.counts[1][(5, 1)], 9_337);
+    assert_eq!(sampled.synapses(), 6_699_671);
 
     let growth = Synaptogenesis::new(&cartpole, Sampler::MomentMatched, 1e5).unwrap();
     assert_eq!(growth.sample(7, 0).counts[0][(0, 0)], 24_425);
