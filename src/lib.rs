@@ -14,7 +14,7 @@
 //! | module | responsibility |
 //! |---|---|
 //! | [`experiment`] | RON experiment files, their checks, the runner and the run directory |
-//! | [`learn`] | Adam, DQN, the [`learn::Model`] trait |
+//! | [`learn`] | Adam, DQN, the [`learn::Model`] trait, evolution strategies, the hybrid |
 //! | [`genome`] | the parameter blocks, their maps to biological values, genome files |
 //! | [`synapse`] | expected weights and their exact gradients; synaptogenesis samplers |
 //! | [`eval`] | parallel, reproducible rollouts of many networks |
