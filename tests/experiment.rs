@@ -214,3 +214,32 @@ fn results_do_not_depend_on_the_thread_count() {
     assert!(one.lines().count() > 20);
     assert_eq!(one, rewards(2));
 }
+
+#[test]
+fn evolution_and_hybrid_learners_run_from_experiment_files() {
+    let learners = [
+        "Evolution((budget: (environment_steps: 3000), fitness: (networks: 1)))",
+        "Hybrid((
+            dqn: (total_steps: 2000, learning_starts: 500, eval_freq: 1000, eval_episodes: 2),
+            hybrid: (validation_networks: 2, validation_episodes: 1,
+                     fitness: (networks: 2, episodes: 1, aggregate: Min, sampler: MomentMatched),
+                     selection_budget: (environment_steps: 3000)),
+        ))",
+    ];
+    for (i, learner) in learners.iter().enumerate() {
+        let text = GOOD.replace(
+            "learner: Dqn((\n        total_steps: 1500,\n        learning_starts: 500,\n        \
+             eval_freq: 500,\n        eval_episodes: 2,\n    )),",
+            &format!("learner: {learner},"),
+        );
+        assert!(text.contains(learner), "the learner was not substituted");
+        let experiment = parse(&text).unwrap();
+        let dir = std::env::temp_dir().join(format!("synaptogen-es-{i}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        run(&experiment, &dir, &mut Silent).unwrap();
+        assert!(dir.join("genome.ron").exists() && dir.join("summary.json").exists());
+        let log = std::fs::read_to_string(dir.join("log.txt")).unwrap();
+        assert!(log.contains("evolution:") || log.contains("hybrid:"), "{log}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{ExperimentSpec, FamiliesSpec, LearnerSpec, SamplingSpec};
 use crate::genome::{Architecture, Genome, GenomeError, Learnable, ReferenceNetwork, RulesMask};
-use crate::learn::{DqnError, DqnSettings};
+use crate::learn::{DqnError, DqnSettings, EvolutionSettings, HybridSettings};
 use crate::task;
 
 /// What can be wrong with an experiment file. Every message names the file, and the line and
@@ -49,6 +49,7 @@ pub enum ExperimentError {
 
 /// The resolved learner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
 pub enum Learner {
     /// No training.
     None,
@@ -58,6 +59,15 @@ pub enum Learner {
         settings: DqnSettings,
         /// Whether a plain MLP is trained alongside for comparison.
         mlp_baseline: bool,
+    },
+    /// An evolution strategy over sampled networks.
+    Evolution(EvolutionSettings),
+    /// The gradient/evolution hybrid.
+    Hybrid {
+        /// The gradient phase's DQN settings, resolved.
+        dqn: DqnSettings,
+        /// The hybrid's own settings.
+        hybrid: HybridSettings,
     },
 }
 
@@ -257,6 +267,7 @@ impl Experiment {
         }
 
         // Learner.
+        let task_name = spec.task.clone();
         let learner = match &spec.learner {
             LearnerSpec::None => Learner::None,
             LearnerSpec::Dqn(overrides) => {
@@ -269,6 +280,22 @@ impl Experiment {
                     other => rule(Some("learner"), "learner", "learner", other.to_string()),
                 })?;
                 Learner::Dqn { settings, mlp_baseline: overrides.mlp_baseline.unwrap_or(false) }
+            }
+            LearnerSpec::Evolution(settings) => {
+                settings
+                    .check()
+                    .map_err(|e| rule(Some("learner"), "Evolution", "learner", e.to_string()))?;
+                Learner::Evolution(settings.clone())
+            }
+            LearnerSpec::Hybrid(spec) => {
+                let base = DqnSettings::preset(&task_name).unwrap_or_default();
+                let dqn = spec.dqn.apply(base);
+                dqn.check()
+                    .map_err(|e| rule(Some("learner"), "dqn", "learner.dqn", e.to_string()))?;
+                spec.hybrid.check().map_err(|e| {
+                    rule(Some("learner"), "hybrid", "learner.hybrid", e.to_string())
+                })?;
+                Learner::Hybrid { dqn, hybrid: spec.hybrid.clone() }
             }
         };
 

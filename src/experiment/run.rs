@@ -32,7 +32,11 @@ use super::check::{Experiment, Learner};
 use crate::eval::{self, EvaluationError};
 use crate::files::write_atomic;
 use crate::genome::{Family, Genome, GenomeError, LineageError};
-use crate::learn::{Dqn, DqnError, Model, Report};
+use crate::learn::es::Strategy;
+use crate::learn::{
+    Dqn, DqnError, DqnSettings, Evolution, EvolutionError, EvolutionSettings, EvolutionSetupError,
+    Hybrid, HybridError, HybridSettings, HybridStep, Model, Report, RunFiles,
+};
 use crate::net::{Activation, Dense, Scratch};
 use crate::npy;
 use crate::plot::{Figure, PALETTE};
@@ -78,6 +82,9 @@ pub enum RunError {
     /// A genome could not be built, loaded or saved.
     #[error(transparent)]
     Genome(#[from] GenomeError),
+    /// Evolution could not start or its files failed.
+    #[error("evolution: {0}")]
+    Evolution(String),
     /// Training failed (for example it diverged).
     #[error("training: {0}")]
     Training(#[from] DqnError),
@@ -293,14 +300,17 @@ impl Run<'_> {
 
     /// Trains the genome (or loads it when a previous run already did).
     fn train(&mut self, initial: Genome) -> Result<Genome, RunError> {
-        let Learner::Dqn { settings, .. } = &self.experiment.learner else {
-            return Ok(initial);
-        };
         let best_file = self.path("genome.ron");
-        if self.is_done("training") {
+        if !matches!(self.experiment.learner, Learner::None) && self.is_done("training") {
             self.say("training: done before, loading genome.ron")?;
             return Ok(Genome::load(&best_file)?);
         }
+        let settings = match &self.experiment.learner {
+            Learner::None => return Ok(initial),
+            Learner::Evolution(settings) => return self.evolve(initial, settings),
+            Learner::Hybrid { dqn, hybrid } => return self.hybrid(initial, dqn, hybrid),
+            Learner::Dqn { settings, .. } => settings,
+        };
         let task = task::by_name(&self.experiment.task).expect("checked");
         let mut dqn = Dqn::new(initial, task, settings.clone(), self.experiment.seed)?;
         let (log, best, seconds) = self.drive("training (DQN)", &mut dqn)?;
@@ -314,6 +324,92 @@ impl Run<'_> {
             dqn.steps(),
             dqn.steps() as f64 / seconds
         ))?;
+        self.mark_done("training")?;
+        Ok(genome)
+    }
+
+    /// Runs an evolution strategy over sampled networks within its budget, with checkpoints in
+    /// `evolution/` (a resumed run continues from the last one).
+    fn evolve(
+        &mut self,
+        initial: Genome,
+        settings: &EvolutionSettings,
+    ) -> Result<Genome, RunError> {
+        let e = self.experiment;
+        let task = task::by_name(&e.task).expect("checked");
+        let (mut evolution, fitness) = settings.start(initial, task, e.seed)?;
+        let files =
+            RunFiles { directory: self.path("evolution"), every: settings.checkpoint_every };
+        std::fs::create_dir_all(&files.directory).map_err(io(&files.directory))?;
+        if files.checkpoint().exists() {
+            evolution = Evolution::load(&files.checkpoint())?;
+            self.say(&format!("evolution: resuming at generation {}", evolution.generation()))?;
+        }
+        let start = Instant::now();
+        self.observer.start("evolution", settings.budget.environment_steps);
+        let mut spent = evolution.environment_steps();
+        self.observer.advance(spent);
+        let observer = &mut *self.observer;
+        evolution.run(&fitness, settings.budget, Some(&files), None, |figures| {
+            observer.advance(figures.environment_steps.saturating_sub(spent));
+            spent = figures.environment_steps;
+        })?;
+        self.observer.finish();
+        let genome = fitness.genome(evolution.strategy().mean());
+        genome.save(&self.path("genome.ron"))?;
+        let last = evolution.history().last().map_or(f64::NAN, |f| f.mean);
+        self.say(&format!(
+            "evolution: {} generations, {} environment steps in {:.1} s; last mean fitness {last:.1}",
+            evolution.generation(),
+            evolution.environment_steps(),
+            start.elapsed().as_secs_f64()
+        ))?;
+        self.mark_done("training")?;
+        Ok(genome)
+    }
+
+    /// Runs the gradient/evolution hybrid, with its files in `hybrid/`.
+    fn hybrid(
+        &mut self,
+        initial: Genome,
+        dqn: &DqnSettings,
+        settings: &HybridSettings,
+    ) -> Result<Genome, RunError> {
+        let e = self.experiment;
+        let task = task::by_name(&e.task).expect("checked");
+        let mut hybrid = Hybrid::new(initial.clone(), task, dqn.clone(), settings.clone(), e.seed)?;
+        let files = RunFiles { directory: self.path("hybrid"), every: settings.checkpoint_every };
+        std::fs::create_dir_all(&files.directory).map_err(io(&files.directory))?;
+        let start = Instant::now();
+        let total = dqn.total_steps as u64 + settings.selection_budget.environment_steps;
+        self.observer.start("hybrid (DQN, then selection)", total);
+        let observer = &mut *self.observer;
+        let mut selection_steps = 0;
+        let best = hybrid.run(Some(&files), None, |step, _| match step {
+            HybridStep::Gradient(_) => observer.advance(1),
+            HybridStep::Generation(figures) => {
+                observer.advance(figures.environment_steps.saturating_sub(selection_steps));
+                selection_steps = figures.environment_steps;
+            }
+        })?;
+        self.observer.finish();
+        let seconds = start.elapsed().as_secs_f64();
+        let steps = hybrid.environment_steps();
+        let genome = match best {
+            Some((genome, v)) => {
+                self.say(&format!(
+                    "hybrid: {steps} environment steps in {seconds:.1} s; best validation \
+                     {}/{} networks solved, worst {:.1}",
+                    v.solved, v.networks, v.min
+                ))?;
+                genome
+            }
+            None => {
+                self.say("hybrid: no validation ran; keeping the initial genome")?;
+                initial
+            }
+        };
+        genome.save(&self.path("genome.ron"))?;
         self.mark_done("training")?;
         Ok(genome)
     }
@@ -619,6 +715,24 @@ impl Run<'_> {
              expected weights and counts `expected/*.npy`."
         );
         self.write("report.md", md.as_bytes())
+    }
+}
+
+impl From<EvolutionError> for RunError {
+    fn from(e: EvolutionError) -> Self {
+        RunError::Evolution(e.to_string())
+    }
+}
+
+impl From<EvolutionSetupError> for RunError {
+    fn from(e: EvolutionSetupError) -> Self {
+        RunError::Evolution(e.to_string())
+    }
+}
+
+impl From<HybridError> for RunError {
+    fn from(e: HybridError) -> Self {
+        RunError::Evolution(e.to_string())
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::genome::{Learnable, Lineage};
-use crate::learn::DqnSettings;
+use crate::learn::{DqnSettings, EvolutionSettings, HybridSettings};
 use crate::synapse::Sampler;
 
 /// An experiment as written in its RON file.
@@ -118,6 +118,21 @@ pub enum LearnerSpec {
     /// DQN on the expected-weight network; unset fields take the task's RL Zoo preset (or
     /// Stable-Baselines3's defaults for tasks without one).
     Dqn(DqnOverrides),
+    /// An evolution strategy (SNES by default) over the learnable blocks, fitness the return
+    /// of networks sampled from each candidate's genetics.
+    Evolution(EvolutionSettings),
+    /// DQN through synaptogenesis noise with sampled validation, then selection by evolution.
+    Hybrid(HybridSpec),
+}
+
+/// The two sections of a hybrid learner.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HybridSpec {
+    /// The gradient phase: DQN overrides on the task's preset, as for `Dqn`.
+    pub dqn: DqnOverrides,
+    /// Noise, validation, and the selection phase (see `learn::HybridSettings`).
+    pub hybrid: HybridSettings,
 }
 
 impl Default for LearnerSpec {
