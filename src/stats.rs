@@ -81,20 +81,17 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     }
     let (n1, n2) = (x.len() as f64, y.len() as f64);
 
-    // Average ranks of the pooled sample, and the sizes of tied groups.
-    let mut pooled: Vec<(f64, bool)> =
-        x.iter().map(|&v| (v, true)).chain(y.iter().map(|&v| (v, false))).collect();
-    pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut rank_sum, mut tie_term, mut ties) = (0.0, 0.0, false);
-    let mut start = 0;
-    while start < pooled.len() {
-        let end = start + pooled[start..].iter().take_while(|p| p.0 == pooled[start].0).count();
-        let average = (start + end + 1) as f64 / 2.0;
-        let size = (end - start) as f64;
-        rank_sum += average * pooled[start..end].iter().filter(|p| p.1).count() as f64;
+    // Average ranks of the pooled sample; the tie term Σ (t³ - t) over tied groups.
+    let pooled: Vec<f64> = x.iter().chain(y).copied().collect();
+    let rank = ranks(&pooled);
+    let rank_sum: f64 = rank[..x.len()].iter().sum();
+    let mut sorted = pooled;
+    sorted.sort_by(f64::total_cmp);
+    let (mut tie_term, mut ties) = (0.0, false);
+    for group in sorted.chunk_by(|a, b| a == b) {
+        let size = group.len() as f64;
         tie_term += size.powi(3) - size;
-        ties |= end - start > 1;
-        start = end;
+        ties |= group.len() > 1;
     }
     let u1 = rank_sum - n1 * (n1 + 1.0) / 2.0;
 
@@ -110,6 +107,27 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     let z = (u - n1 * n2 / 2.0 - 0.5) / sd;
     let p = if sd > 0.0 { erfc(z / std::f64::consts::SQRT_2).min(1.0) } else { 1.0 };
     Some((u1, p))
+}
+
+/// Ranks from 1, ties given their average rank.
+pub fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        // Positions start..end (0-based) share the ranks start+1..=end.
+        let average = (start + end + 1) as f64 / 2.0;
+        for &k in &order[start..end] {
+            ranks[k] = average;
+        }
+        start = end;
+    }
+    ranks
 }
 
 /// All pairwise comparisons of the named score lists, with the Bonferroni correction over the

@@ -11,6 +11,7 @@
 //! - **log-Pearson**: Pearson correlation of `ln(1 + μ)` and `ln(1 + y)`.
 //! - **deviance**: mean Poisson deviance per pair (lower is better; see [`deviance`]).
 
+pub use crate::stats::ranks;
 use std::time::Instant;
 
 use nalgebra::DMatrix;
@@ -72,27 +73,6 @@ impl Scores {
         }
         (Scores::from_array(mean), Scores::from_array(std))
     }
-}
-
-/// Ranks from 1, ties given their average rank.
-pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        // Positions start..end (0-based) share the ranks start+1..=end.
-        let average = (start + end + 1) as f64 / 2.0;
-        for &k in &order[start..end] {
-            ranks[k] = average;
-        }
-        start = end;
-    }
-    ranks
 }
 
 /// Pearson correlation; NaN if either side is constant.
