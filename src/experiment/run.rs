@@ -272,7 +272,7 @@ impl Run<'_> {
             if count == 0 {
                 continue;
             }
-            let name = family_name(&family);
+            let name = family.name();
             let networks = self.grow(&genome, family, count)?;
             let scores = self.family(name, &networks)?;
             if matches!(family, Family::Sampled) {
@@ -488,7 +488,7 @@ impl Run<'_> {
         count: usize,
     ) -> Result<Vec<Dense>, RunError> {
         let e = self.experiment;
-        let name = family_name(&family);
+        let name = family.name();
         self.observer.start(&format!("growing {name}"), count as u64);
         let observer = Mutex::new(&mut *self.observer);
         let grown: Result<Vec<SampledNetwork>, RunError> = (0..count as u64)
@@ -739,16 +739,6 @@ impl From<HybridError> for RunError {
 /// A p-value for a table: four decimals, or scientific notation below 1e-3.
 fn p_text(p: f64) -> String {
     if p >= 1e-3 { format!("{p:.4}") } else { format!("{p:.2e}") }
-}
-
-/// The name of a family in files and reports.
-fn family_name(family: &Family) -> &'static str {
-    match family {
-        Family::Sampled => "sampled",
-        Family::Baseline1 => "baseline1",
-        Family::Baseline2 => "baseline2",
-        Family::Control(_) => "control",
-    }
 }
 
 fn write_row(log: &mut String, report: &Report) {

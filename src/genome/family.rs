@@ -51,6 +51,16 @@ impl Family {
         }
     }
 
+    /// The family's name in files and reports: `sampled`, `baseline1`, `baseline2`, `control`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Family::Sampled => "sampled",
+            Family::Baseline1 => "baseline1",
+            Family::Baseline2 => "baseline2",
+            Family::Control(_) => "control",
+        }
+    }
+
     /// The unit of network `index` of this family: `code · 2³² + index`, the index of its
     /// genome's stream and of its synaptogenesis stream.
     ///
