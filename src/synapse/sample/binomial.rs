@@ -90,12 +90,12 @@ impl BinomialSampler {
             return if self.flipped { trials } else { 0 };
         }
         let n = float(trials);
-        let successes = if n * self.p < INVERSION_BELOW {
-            self.inversion(n, rng)
+        if n * self.p < INVERSION_BELOW {
+            let successes = self.inversion(n, rng);
+            if self.flipped { trials - successes } else { successes }
         } else {
-            self.btrd(trials, rng)
-        };
-        if self.flipped { trials - successes } else { successes }
+            self.hat(trials).draw(rng)
+        }
     }
 
     /// Inversion of the distribution function, walking up from 0 (mean below 10). The walk is
@@ -124,28 +124,93 @@ impl BinomialSampler {
         }
     }
 
-    /// Hörmann's BTRD (mean `n p ≥ 10`, `p ≤ 1/2`); the step numbers are the paper's.
+    /// BTRD's hat for `n` trials (its step 0), for drawing from `Binomial(n, p)` with
+    /// [`Hat::draw`]. Computing the hats of many draws before drawing any lets their square
+    /// roots and divisions overlap; one draw at a time, each waits on the last draw's branches.
     ///
-    /// Every `⌊x⌋` below is of a non-negative `x` (checked where not evident), taken as a
-    /// truncating cast: `f64::floor` is a library call on x86-64 without SSE4.1.
-    fn btrd<R: Rng + ?Sized>(&self, n: u64, rng: &mut R) -> u64 {
-        // Step 0: constants of the hat for this n.
+    /// The hat only fits means `n · min(p, 1 - p)` of 10 and more (checked in debug builds).
+    #[inline]
+    pub(super) fn hat(&self, n: u64) -> Hat {
         let (p, r) = (self.p, self.ratio);
         let nf = float(n);
         let np = nf * p;
+        debug_assert!(np >= INVERSION_BELOW, "BTRD for a mean of {np}");
         let npq = np * self.q;
         let spq = npq.sqrt();
-        let mode = count((nf + 1.0) * p);
-        let nr = (nf + 1.0) * r;
         let b = 1.15 + 2.53 * spq;
         let b_inverse = 1.0 / b;
-        let a = -0.0873 + 0.0248 * b + 0.01 * p;
-        let c = np + 0.5;
-        let alpha = (2.83 + 5.1 * b_inverse) * spq;
         let v_r = 0.92 - 4.2 * b_inverse;
-        let v_r_inverse = 1.0 / v_r;
-        let u_rv_r = 0.86 * v_r;
+        Hat {
+            n,
+            r,
+            npq,
+            mode: count((nf + 1.0) * p),
+            nr: (nf + 1.0) * r,
+            b,
+            a: -0.0873 + 0.0248 * b + 0.01 * p,
+            c: np + 0.5,
+            alpha: (2.83 + 5.1 * b_inverse) * spq,
+            v_r,
+            v_r_inverse: 1.0 / v_r,
+            u_rv_r: 0.86 * v_r,
+            flipped: self.flipped,
+        }
+    }
+}
 
+/// The hat of Hörmann's BTRD for one trial count `n` and the sampler's `p ≤ 1/2`: a scaled
+/// Cauchy-like envelope of the mass function, the box inside it that accepts at once, and the
+/// constants of the squeezes (the names are the paper's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Hat {
+    n: u64,
+    r: f64,
+    npq: f64,
+    mode: u64,
+    nr: f64,
+    b: f64,
+    a: f64,
+    c: f64,
+    alpha: f64,
+    v_r: f64,
+    v_r_inverse: f64,
+    u_rv_r: f64,
+    flipped: bool,
+}
+
+impl Hat {
+    /// An empty hat, a placeholder in scratch space.
+    pub(super) const EMPTY: Hat = Hat {
+        n: 0,
+        r: 0.0,
+        npq: 0.0,
+        mode: 0,
+        nr: 0.0,
+        b: 0.0,
+        a: 0.0,
+        c: 0.0,
+        alpha: 0.0,
+        v_r: 0.0,
+        v_r_inverse: 0.0,
+        u_rv_r: 0.0,
+        flipped: false,
+    };
+
+    /// One draw from `Binomial(n, p)` for the sampler's original `p` (successes, even where
+    /// the hat counts failures).
+    #[inline]
+    pub(super) fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        let successes = self.successes(rng);
+        if self.flipped { self.n - successes } else { successes }
+    }
+
+    /// BTRD's steps 1 to 3.4 (the paper's numbers), drawing successes of `min(p, 1 - p)`.
+    ///
+    /// Every `⌊x⌋` below is of a non-negative `x` (checked where not evident), taken as a
+    /// truncating cast: `f64::floor` is a library call on x86-64 without SSE4.1.
+    fn successes<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        let Hat { n, r, npq, mode, nr, b, a, c, alpha, v_r, v_r_inverse, u_rv_r, .. } = *self;
+        let nf = float(n);
         loop {
             // Step 1: the box under the density, accepted at once (the candidate is positive
             // there since n p ≥ 10).

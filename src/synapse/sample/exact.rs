@@ -4,17 +4,19 @@
 //! Most trial counts are small (at g = 64 and d = 1e5 the median is 1), so draws with fewer than
 //! [`SMALL`] trials invert a table of distribution functions, `F_ab,n(x) = P(Binomial(n, G_ab)
 //! ≤ x)`, prepared once per genome: one uniform `u` and the branch-free count
-//! `x = #{y : F_ab,n(y) ≤ u}`. Larger counts go to [`BinomialSampler`](super::BinomialSampler).
-//! Each neuron pair draws all its table draws first and then the others, so that the branch
-//! between the methods is taken once per pair rather than guessed at every draw (5 % faster at
-//! g = 16).
+//! `x = #{y : F_ab,n(y) ≤ u}`. Larger counts with a mean `n · min(G_ab, 1 - G_ab)` below
+//! [`WALK_BELOW`] are inverted four at a time by [`lockstep`](super::lockstep) walks, and the
+//! rest go to BTRD in [`BinomialSampler`](super::BinomialSampler). Each neuron pair sorts its
+//! gene pairs into the three methods first and then draws method by method, so that the branch
+//! between the methods is taken once per pair rather than guessed at every draw.
 
 use nalgebra::DMatrix;
 
 use rand::RngExt;
 use rayon::prelude::*;
 
-use super::binomial::count;
+use super::binomial::{Hat, count};
+use super::lockstep::{self, WALK_BELOW, Walks};
 use super::{Synaptogenesis, pair_trials};
 use crate::rng::{self, Purpose, Stream};
 
@@ -51,74 +53,133 @@ fn invert(distribution: &[f64; SMALL], u: f64) -> u64 {
     distribution.iter().map(|&f| (f <= u) as u64).sum()
 }
 
+/// Neuron pairs drawn from one stream, a unit of parallel work: small enough that the units of
+/// a [4, 128, 2] network keep two cores busy to the end, large enough that making a stream
+/// costs nothing in comparison.
+pub(super) const PAIRS_PER_STREAM: usize = 32;
+
 /// Draws the synapse counts of every network connection, in the stream order of the module
-/// docs: pre-synaptic neurons (rows) in parallel, each from its own stream.
+/// docs: blocks of [`PAIRS_PER_STREAM`] neuron pairs in parallel, each from its own stream.
 pub(super) fn counts(growth: &Synaptogenesis, seed: u64, index: u64) -> Vec<DMatrix<u32>> {
     let genes = growth.genes;
-    let mut first_row = 0;
-    let mut all = Vec::with_capacity(growth.scaled_expression.len());
-    for (l, pre) in growth.scaled_expression.iter().enumerate() {
-        let post = &growth.expression_rows[l + 1];
-        let (pre_neurons, post_neurons) = (pre.len() / genes, post.len() / genes);
+    let shape = |l: usize| {
+        (growth.scaled_expression[l].len() / genes, growth.expression_rows[l + 1].len() / genes)
+    };
+    let connections = growth.scaled_expression.len();
+    let mut counts: Vec<Vec<u32>> = (0..connections)
+        .map(|l| {
+            let (pre_neurons, post_neurons) = shape(l);
+            vec![0; pre_neurons * post_neurons]
+        })
+        .collect();
 
-        // Row-major counts, one pre-synaptic neuron per chunk; the scratch buffers are made
-        // once per rayon job, not per row.
-        let mut counts = vec![0u32; pre_neurons * post_neurons];
-        counts
-            .par_chunks_mut(post_neurons)
-            .zip(pre.par_chunks_exact(genes))
-            .enumerate()
-            .for_each_init(
-                || (vec![0.0; genes * genes], vec![0u32; genes * genes + 1]),
-                |(trials, drawn), (i, (row, pre_genes))| {
-                    let row_id = 1 + (first_row + i) as u64;
-                    let mut rng = rng::substream(seed, Purpose::Synaptogenesis, index, row_id);
-                    draw_row(growth, pre_genes, post, row, trials, drawn, &mut rng);
-                },
-            );
-        all.push(DMatrix::from_row_slice(pre_neurons, post_neurons, &counts));
-        first_row += pre_neurons;
-    }
-    all
+    // Row-major counts of all connections in blocks, numbered in order across connections; the
+    // scratch space is made once per rayon job, not per block.
+    let blocks: Vec<_> = counts
+        .iter_mut()
+        .enumerate()
+        .flat_map(|(l, all)| {
+            let chunks = all.chunks_mut(PAIRS_PER_STREAM).enumerate();
+            chunks.map(move |(b, block)| (l, b * PAIRS_PER_STREAM, block))
+        })
+        .collect();
+    blocks.into_par_iter().enumerate().for_each_init(
+        || Scratch::new(genes * genes),
+        |scratch, (b, (l, first_pair, block))| {
+            let mut rng = rng::substream(seed, Purpose::Synaptogenesis, index, 1 + b as u64);
+            draw_block(growth, l, first_pair, block, scratch, &mut rng);
+        },
+    );
+    counts
+        .iter()
+        .enumerate()
+        .map(|(l, all)| {
+            let (pre_neurons, post_neurons) = shape(l);
+            DMatrix::from_row_slice(pre_neurons, post_neurons, all)
+        })
+        .collect()
 }
 
-/// The counts `S_ij` of one pre-synaptic neuron `i` (trial counts `κ E_i` in `pre_genes`) to
-/// every post-synaptic neuron `j` (rows of `post`), written into `row`.
-fn draw_row(
+/// What a neuron pair's draws need besides the genome: reused from pair to pair.
+struct Scratch {
+    /// `n_ab` for every gene pair.
+    trials: Vec<f64>,
+    /// Gene pairs drawn from the table (from the front) and by BTRD (from the back); one slot
+    /// more than there are gene pairs.
+    table_and_btrd: Vec<u32>,
+    /// Gene pairs drawn by lockstep walks.
+    walked: Vec<u32>,
+    walks: Walks,
+    /// The BTRD hats of the gene pairs at the back of `table_and_btrd`, in gene-pair order.
+    hats: Vec<Hat>,
+}
+
+impl Scratch {
+    fn new(gene_pairs: usize) -> Self {
+        Scratch {
+            trials: vec![0.0; gene_pairs],
+            table_and_btrd: vec![0; gene_pairs + 1],
+            walked: vec![0; gene_pairs],
+            walks: Walks::with_capacity(gene_pairs),
+            hats: vec![Hat::EMPTY; gene_pairs],
+        }
+    }
+}
+
+/// The counts `S_ij` of connection `l` for the neuron pairs from `first_pair` on (row-major),
+/// written into `block`.
+fn draw_block(
     growth: &Synaptogenesis,
-    pre_genes: &[f64],
-    post: &[f64],
-    row: &mut [u32],
-    trials: &mut [f64],
-    drawn: &mut [u32],
+    l: usize,
+    first_pair: usize,
+    block: &mut [u32],
+    scratch: &mut Scratch,
     rng: &mut Stream,
 ) {
-    for (synapses, post_genes) in row.iter_mut().zip(post.chunks_exact(growth.genes)) {
-        pair_trials(pre_genes, post_genes, trials);
+    let genes = growth.genes;
+    let (pre, post) = (&growth.scaled_expression[l], &growth.expression_rows[l + 1]);
+    let post_neurons = post.len() / genes;
+    // Slices, not vectors: the compiler then knows that storing an index moves no buffer.
+    let Scratch { trials, table_and_btrd, walked, walks, hats } = scratch;
+    let (trials, drawn, walked) = (&mut trials[..], &mut table_and_btrd[..], &mut walked[..]);
+    for (pair, synapses) in (first_pair..).zip(block.iter_mut()) {
+        let (i, j) = (pair / post_neurons, pair % post_neurons);
+        pair_trials(&pre[i * genes..][..genes], &post[j * genes..][..genes], trials);
 
-        // The gene pairs with trials gathered without branches: those with fewer than SMALL
-        // trials from the front of `drawn`, in order, the others from its back, in reverse
-        // order. `drawn` has a slot more than there are gene pairs, so that `small` and `free`
-        // (the back's next slot) point to free slots, possibly the same one.
-        let (mut small, mut free) = (0, drawn.len() - 1);
-        for (ab, &n) in trials.iter().enumerate() {
-            let is_large = n >= SMALL as f64;
+        // The gene pairs with trials sorted into the methods without branches: those with
+        // fewer than SMALL trials to the front of `drawn`, in order, those for BTRD to its
+        // back, in reverse order, the others to `walked`. `drawn` has a slot more than there
+        // are gene pairs, so that `small` and `free` (the back's next slot) point to free
+        // slots, possibly the same one.
+        let (mut small, mut free, mut walking) = (0, drawn.len() - 1, 0);
+        for (ab, (&n, rule)) in trials.iter().zip(&growth.walk_rules).enumerate() {
+            let is_small = n < SMALL as f64;
+            let is_large = n * rule.smaller >= WALK_BELOW;
             drawn[small] = ab as u32;
             drawn[free] = ab as u32;
-            small += (n > 0.0 && !is_large) as usize;
+            walked[walking] = ab as u32;
+            small += (n > 0.0 && is_small) as usize;
             free -= is_large as usize;
+            walking += (!is_small && !is_large) as usize;
         }
 
-        // Small counts first, then large ones: a branch per method rather than per draw.
+        // Method by method: a branch per method rather than per draw.
         let mut sum = 0u64;
         for &ab in &drawn[..small] {
             let ab = ab as usize;
             let n = count(trials[ab]) as usize;
             sum += invert(&growth.small_trials[ab * SMALL + n], rng.random());
         }
-        for &ab in drawn[free + 1..].iter().rev() {
+        let rules = (&growth.walk_rules[..], &growth.rules[..]);
+        sum += lockstep::draw(rules, &walked[..walking], trials, walks, rng);
+        // BTRD: every hat first, then the draws.
+        let large = drawn.len() - 1 - free;
+        for (hat, &ab) in hats.iter_mut().zip(drawn[free + 1..].iter().rev()) {
             let ab = ab as usize;
-            sum += growth.rules[ab].sample(count(trials[ab]), rng);
+            *hat = growth.rules[ab].hat(count(trials[ab]));
+        }
+        for hat in &hats[..large] {
+            sum += hat.draw(rng);
         }
         // Fits, by the bound checked in `Synaptogenesis::new`.
         *synapses = sum as u32;

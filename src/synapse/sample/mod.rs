@@ -18,24 +18,28 @@
 //!
 //! # Streams
 //!
-//! The exact sampler draws the rows of a network in parallel, so each pre-synaptic neuron has
-//! its own stream: row `r` of network `index` grown under `seed`, counting the rows of all
-//! connections in order from 0 (the neurons of every layer but the last), draws from
-//! `rng::substream(seed, Purpose::Synaptogenesis, index, 1 + r)`, one binomial per non-zero
-//! trial count, by post-synaptic neuron `j`, then, for each neuron pair, first the gene pairs
-//! with fewer than 8 trials and then the others, each group by pre-synaptic gene `a` and
-//! post-synaptic gene `b` (the innermost). A network is therefore the same on any number of threads. The
-//! moment-matched sampler draws one standard normal per neuron pair from
+//! The exact sampler draws blocks of a network's neuron pairs in parallel, so each block has
+//! its own stream. The neuron pairs of all connections, in order and row-major within a
+//! connection, are cut into blocks of 32 (the last block of a connection may be shorter);
+//! block `b` of network `index` grown under `seed`, counting the blocks of all connections
+//! from 0, draws from `rng::substream(seed, Purpose::Synaptogenesis, index, 1 + b)`. Within
+//! it, pair by pair, the gene pairs with trials are drawn by method, each method by
+//! pre-synaptic gene `a` and post-synaptic gene `b` (the innermost): first those with fewer
+//! than 8 trials (one uniform each), then those with a mean below 48 (one uniform each, then
+//! a fresh draw for any walk that rounding held up), then the rest by BTRD. A network is
+//! therefore the same on any number of threads.
+//!
+//! The moment-matched sampler draws one standard normal per neuron pair from
 //! `rng::stream(seed, Purpose::Synaptogenesis, index)`, connection by connection, then by `i`
 //! and `j`. The per-synapse sampler draws its counts exactly as the exact sampler does, then
 //! the transmitters and receptors from `rng::substream(seed, Purpose::Synaptogenesis, index,
 //! 0)`: its counts are those of the exact sampler for the same seed and index. (Families of
-//! networks use disjoint indices; see
-//! [`crate::genome::Family::unit`].)
+//! networks use disjoint indices; see [`crate::genome::Family::unit`].)
 
 mod binomial;
 mod exact;
 mod export;
+mod lockstep;
 mod moments;
 mod per_synapse;
 
@@ -148,6 +152,8 @@ pub struct Synaptogenesis {
     expression_rows: Vec<Vec<f64>>,
     /// One sampler per gene pair, `G_ab` at `a · g + b`.
     rules: Vec<BinomialSampler>,
+    /// The same probabilities, for lockstep walks.
+    walk_rules: Vec<lockstep::WalkRule>,
     /// Distribution functions of small trial counts: `F_ab,n` at `(a · g + b) · SMALL + n`.
     small_trials: Vec<[f64; exact::SMALL]>,
     /// `E[c_l] = Q_l C R_{l+1}ᵀ` per connection.
@@ -228,6 +234,9 @@ impl Synaptogenesis {
         let rules: Vec<_> = (0..genes * genes)
             .map(|ab| BinomialSampler::new(biology.rules[(ab / genes, ab % genes)]))
             .collect();
+        let walk_rules = (0..genes * genes)
+            .map(|ab| lockstep::WalkRule::new(biology.rules[(ab / genes, ab % genes)]))
+            .collect();
         let small_trials = rules
             .iter()
             .flat_map(|rule: &BinomialSampler| exact::small_distributions(rule.probability()))
@@ -246,6 +255,7 @@ impl Synaptogenesis {
             scaled_expression,
             expression_rows,
             rules,
+            walk_rules,
             small_trials,
             expected_conductance,
             biases: genome.block(BlockName::Biases).raw.clone(),
