@@ -75,7 +75,7 @@ impl BinomialSampler {
         for n in 1..SMALL_TRIALS {
             powers[n] = powers[n - 1] * q;
         }
-        BinomialSampler { p, q, ratio: p / q, ln_q: q.ln(), powers, flipped }
+        BinomialSampler { p, q, ratio: p / q, ln_q: (-p).ln_1p(), powers, flipped }
     }
 
     /// The success probability `p`.

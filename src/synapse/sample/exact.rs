@@ -1,22 +1,28 @@
 //! The exact sampler: `S_ij = Σ_ab Binomial(n_ijab, G_ab)`, one binomial draw per neuron pair
 //! and gene pair with a non-zero trial count.
 //!
-//! Most trial counts are small (at g = 64 and d = 1e5 the median is 1), so draws with fewer than
-//! [`SMALL`] trials invert a table of distribution functions, `F_ab,n(x) = P(Binomial(n, G_ab)
-//! ≤ x)`, prepared once per genome: one uniform `u` and the branch-free count
-//! `x = #{y : F_ab,n(y) ≤ u}`. Larger counts with a mean `n · min(G_ab, 1 - G_ab)` below
-//! [`WALK_BELOW`] are inverted four at a time by [`lockstep`](super::lockstep) walks, and the
-//! rest go to BTRD in [`BinomialSampler`](super::BinomialSampler). Each neuron pair sorts its
-//! gene pairs into the three methods first and then draws method by method, so that the branch
-//! between the methods is taken once per pair rather than guessed at every draw.
+//! Three methods share the draws. Most trial counts are small (at g = 64 and d = 1e5 the median
+//! is 1), so draws with fewer than [`SMALL`] trials invert a table of distribution functions,
+//! `F_ab,n(x) = P(Binomial(n, G_ab) ≤ x)`, prepared once per genome: one uniform `u` and the
+//! branch-free count `x = #{y : F_ab,n(y) ≤ u}`. Larger counts with a mean
+//! `n · min(G_ab, 1 - G_ab)` below [`WALK_BELOW`] are inverted from their mode, four at a time,
+//! by [`lockstep`](super::lockstep) walks, and the rest go to BTRD in
+//! [`BinomialSampler`](super::BinomialSampler).
+//!
+//! The trial counts depend on the genome alone, so which method draws what, and where each walk
+//! starts, is worked out once per genome: a [`BlockPlan`] per block of neuron pairs. Growing a
+//! network then only draws, method by method within each neuron pair, so that the branch
+//! between the methods is taken once per pair rather than guessed at every draw. A genome too
+//! large to keep its plans ([`PLANNED_DRAWS_MAX`]) plans each block again for every network,
+//! with the same result.
 
 use nalgebra::DMatrix;
 
 use rand::RngExt;
 use rayon::prelude::*;
 
-use super::binomial::{Hat, count};
-use super::lockstep::{self, WALK_BELOW, Walks};
+use super::binomial::Hat;
+use super::lockstep::{self, Lanes, PlanLanes, PlannedWalk, WALK_BELOW};
 use super::{Synaptogenesis, pair_trials};
 use crate::rng::{self, Purpose, Stream};
 
@@ -58,91 +64,95 @@ fn invert(distribution: &[f64; SMALL], u: f64) -> u64 {
 /// costs nothing in comparison.
 pub(super) const PAIRS_PER_STREAM: usize = 32;
 
-/// Draws the synapse counts of every network connection, in the stream order of the module
-/// docs: blocks of [`PAIRS_PER_STREAM`] neuron pairs in parallel, each from its own stream.
-pub(super) fn counts(growth: &Synaptogenesis, seed: u64, index: u64) -> Vec<DMatrix<u32>> {
-    let genes = growth.genes;
-    let shape = |l: usize| {
-        (growth.scaled_expression[l].len() / genes, growth.expression_rows[l + 1].len() / genes)
-    };
-    let connections = growth.scaled_expression.len();
-    let mut counts: Vec<Vec<u32>> = (0..connections)
-        .map(|l| {
-            let (pre_neurons, post_neurons) = shape(l);
-            vec![0; pre_neurons * post_neurons]
-        })
-        .collect();
+/// Genomes with at most this many neuron pair and gene pair combinations keep the plans of
+/// all their blocks (at most 24 bytes per draw, 100 MB here; 17 MB for [4, 128, 2] at g = 64);
+/// larger ones plan each block anew for every network. Either way the draws are the same.
+pub(super) const PLANNED_DRAWS_MAX: usize = 1 << 22;
 
-    // Row-major counts of all connections in blocks, numbered in order across connections; the
-    // scratch space is made once per rayon job, not per block.
-    let blocks: Vec<_> = counts
-        .iter_mut()
-        .enumerate()
-        .flat_map(|(l, all)| {
-            let chunks = all.chunks_mut(PAIRS_PER_STREAM).enumerate();
-            chunks.map(move |(b, block)| (l, b * PAIRS_PER_STREAM, block))
-        })
-        .collect();
-    blocks.into_par_iter().enumerate().for_each_init(
-        || Scratch::new(genes * genes),
-        |scratch, (b, (l, first_pair, block))| {
-            let mut rng = rng::substream(seed, Purpose::Synaptogenesis, index, 1 + b as u64);
-            draw_block(growth, l, first_pair, block, scratch, &mut rng);
-        },
-    );
-    counts
-        .iter()
-        .enumerate()
-        .map(|(l, all)| {
-            let (pre_neurons, post_neurons) = shape(l);
-            DMatrix::from_row_slice(pre_neurons, post_neurons, all)
-        })
+/// The blocks of neuron pairs of a network, in stream order: `(connection, first pair, pairs)`
+/// with pairs counted row-major within the connection.
+pub(super) fn blocks(growth: &Synaptogenesis) -> Vec<(usize, usize, usize)> {
+    let mut blocks = Vec::new();
+    for l in 0..growth.scaled_expression.len() {
+        let pairs = growth.neurons(l) * growth.neurons(l + 1);
+        for first in (0..pairs).step_by(PAIRS_PER_STREAM) {
+            blocks.push((l, first, PAIRS_PER_STREAM.min(pairs - first)));
+        }
+    }
+    blocks
+}
+
+/// The draws of a block of neuron pairs, fixed by the genome: which gene pairs each neuron
+/// pair draws by which method, with everything about a draw that does not depend on chance.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct BlockPlan {
+    /// Per neuron pair, the number of table draws, walks and BTRD draws.
+    methods: Vec<[u32; 3]>,
+    /// Table draws: the rows `ab · SMALL + n` of the small-trial table.
+    table: Vec<u32>,
+    /// Walks, started at their modes.
+    walks: Vec<PlannedWalk>,
+    /// BTRD draws: gene pair and trial count.
+    btrd: Vec<(u32, u32)>,
+}
+
+/// Plans every block of `growth` (in parallel).
+pub(super) fn plan_all(growth: &Synaptogenesis) -> Vec<BlockPlan> {
+    let gene_pairs = growth.genes * growth.genes;
+    blocks(growth)
+        .into_par_iter()
+        .map_init(
+            || PlanScratch::new(gene_pairs),
+            |scratch, block| {
+                let mut plan = BlockPlan::default();
+                plan_block(growth, block, scratch, &mut plan);
+                plan
+            },
+        )
         .collect()
 }
 
-/// What a neuron pair's draws need besides the genome: reused from pair to pair.
-struct Scratch {
+/// What planning a neuron pair needs besides the genome: reused from pair to pair.
+struct PlanScratch {
     /// `n_ab` for every gene pair.
     trials: Vec<f64>,
     /// Gene pairs drawn from the table (from the front) and by BTRD (from the back); one slot
     /// more than there are gene pairs.
     table_and_btrd: Vec<u32>,
-    /// Gene pairs drawn by lockstep walks.
+    /// Gene pairs walked.
     walked: Vec<u32>,
-    walks: Walks,
-    /// The BTRD hats of the gene pairs at the back of `table_and_btrd`, in gene-pair order.
-    hats: Vec<Hat>,
+    lanes: PlanLanes,
 }
 
-impl Scratch {
+impl PlanScratch {
     fn new(gene_pairs: usize) -> Self {
-        Scratch {
+        PlanScratch {
             trials: vec![0.0; gene_pairs],
             table_and_btrd: vec![0; gene_pairs + 1],
             walked: vec![0; gene_pairs],
-            walks: Walks::with_capacity(gene_pairs),
-            hats: vec![Hat::EMPTY; gene_pairs],
+            lanes: PlanLanes::with_capacity(gene_pairs),
         }
     }
 }
 
-/// The counts `S_ij` of connection `l` for the neuron pairs from `first_pair` on (row-major),
-/// written into `block`.
-fn draw_block(
+/// Plans the neuron pairs of `block` (see [`blocks`]) into `plan`, which is cleared first.
+fn plan_block(
     growth: &Synaptogenesis,
-    l: usize,
-    first_pair: usize,
-    block: &mut [u32],
-    scratch: &mut Scratch,
-    rng: &mut Stream,
+    (l, first_pair, pairs): (usize, usize, usize),
+    scratch: &mut PlanScratch,
+    plan: &mut BlockPlan,
 ) {
+    plan.methods.clear();
+    plan.table.clear();
+    plan.walks.clear();
+    plan.btrd.clear();
     let genes = growth.genes;
     let (pre, post) = (&growth.scaled_expression[l], &growth.expression_rows[l + 1]);
-    let post_neurons = post.len() / genes;
+    let post_neurons = growth.neurons(l + 1);
     // Slices, not vectors: the compiler then knows that storing an index moves no buffer.
-    let Scratch { trials, table_and_btrd, walked, walks, hats } = scratch;
+    let PlanScratch { trials, table_and_btrd, walked, lanes } = scratch;
     let (trials, drawn, walked) = (&mut trials[..], &mut table_and_btrd[..], &mut walked[..]);
-    for (pair, synapses) in (first_pair..).zip(block.iter_mut()) {
+    for pair in first_pair..first_pair + pairs {
         let (i, j) = (pair / post_neurons, pair % post_neurons);
         pair_trials(&pre[i * genes..][..genes], &post[j * genes..][..genes], trials);
 
@@ -162,23 +172,90 @@ fn draw_block(
             free -= is_large as usize;
             walking += (!is_small && !is_large) as usize;
         }
+        let table = drawn[..small].iter().map(|&ab| ab * SMALL as u32 + trials[ab as usize] as u32);
+        plan.table.extend(table);
+        lockstep::plan(&growth.walk_rules, &walked[..walking], trials, lanes, &mut plan.walks);
+        // Trial counts fit in 32 bits, by the bound checked in `Synaptogenesis::new`.
+        let btrd = drawn[free + 1..].iter().rev().map(|&ab| (ab, trials[ab as usize] as u32));
+        plan.btrd.extend(btrd);
+        let large = drawn.len() - 1 - free;
+        plan.methods.push([small as u32, walking as u32, large as u32]);
+    }
+}
+
+/// Draws the synapse counts of every network connection, in the stream order of the module
+/// docs: blocks of [`PAIRS_PER_STREAM`] neuron pairs in parallel, each from its own stream,
+/// with the genome's plans or, for a genome too large to keep them, planning each block anew.
+pub(super) fn counts(growth: &Synaptogenesis, seed: u64, index: u64) -> Vec<DMatrix<u32>> {
+    let connections = growth.scaled_expression.len();
+    let mut counts: Vec<Vec<u32>> =
+        (0..connections).map(|l| vec![0; growth.neurons(l) * growth.neurons(l + 1)]).collect();
+
+    // Row-major counts of all connections in blocks, numbered in order across connections; the
+    // scratch space is made once per rayon job, not per block.
+    let chunks = counts.iter_mut().flat_map(|all| all.chunks_mut(PAIRS_PER_STREAM));
+    let blocks: Vec<_> = chunks.zip(blocks(growth)).collect();
+    let gene_pairs = growth.genes * growth.genes;
+    blocks.into_par_iter().enumerate().for_each_init(
+        || (DrawScratch::new(gene_pairs), PlanScratch::new(gene_pairs), BlockPlan::default()),
+        |(scratch, plan_scratch, own_plan), (b, (counts, block))| {
+            let plan = match &growth.plans {
+                Some(plans) => &plans[b],
+                None => {
+                    plan_block(growth, block, plan_scratch, own_plan);
+                    own_plan
+                }
+            };
+            let mut rng = rng::substream(seed, Purpose::Synaptogenesis, index, 1 + b as u64);
+            draw_block(growth, plan, counts, scratch, &mut rng);
+        },
+    );
+    counts
+        .iter()
+        .enumerate()
+        .map(|(l, all)| DMatrix::from_row_slice(growth.neurons(l), growth.neurons(l + 1), all))
+        .collect()
+}
+
+/// What drawing a neuron pair needs besides its plan: reused from pair to pair.
+struct DrawScratch {
+    lanes: Lanes,
+    hats: Vec<Hat>,
+}
+
+impl DrawScratch {
+    fn new(gene_pairs: usize) -> Self {
+        DrawScratch { lanes: Lanes::with_capacity(gene_pairs), hats: vec![Hat::EMPTY; gene_pairs] }
+    }
+}
+
+/// The counts `S_ij` of the neuron pairs of a block from its plan, written into `counts`.
+fn draw_block(
+    growth: &Synaptogenesis,
+    plan: &BlockPlan,
+    counts: &mut [u32],
+    scratch: &mut DrawScratch,
+    rng: &mut Stream,
+) {
+    let (mut table, mut walks, mut btrd) = (&plan.table[..], &plan.walks[..], &plan.btrd[..]);
+    for (synapses, &[small, walking, large]) in counts.iter_mut().zip(&plan.methods) {
+        let (pair_table, rest) = table.split_at(small as usize);
+        let (pair_walks, rest_walks) = walks.split_at(walking as usize);
+        let (pair_btrd, rest_btrd) = btrd.split_at(large as usize);
+        (table, walks, btrd) = (rest, rest_walks, rest_btrd);
 
         // Method by method: a branch per method rather than per draw.
         let mut sum = 0u64;
-        for &ab in &drawn[..small] {
-            let ab = ab as usize;
-            let n = count(trials[ab]) as usize;
-            sum += invert(&growth.small_trials[ab * SMALL + n], rng.random());
+        for &row in pair_table {
+            sum += invert(&growth.small_trials[row as usize], rng.random());
         }
         let rules = (&growth.walk_rules[..], &growth.rules[..]);
-        sum += lockstep::draw(rules, &walked[..walking], trials, walks, rng);
+        sum += lockstep::draw(rules, pair_walks, &mut scratch.lanes, rng);
         // BTRD: every hat first, then the draws.
-        let large = drawn.len() - 1 - free;
-        for (hat, &ab) in hats.iter_mut().zip(drawn[free + 1..].iter().rev()) {
-            let ab = ab as usize;
-            *hat = growth.rules[ab].hat(count(trials[ab]));
+        for (hat, &(ab, n)) in scratch.hats.iter_mut().zip(pair_btrd) {
+            *hat = growth.rules[ab as usize].hat(n as u64);
         }
-        for hat in &hats[..large] {
+        for hat in &scratch.hats[..pair_btrd.len()] {
             sum += hat.draw(rng);
         }
         // Fits, by the bound checked in `Synaptogenesis::new`.

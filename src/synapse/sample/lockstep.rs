@@ -1,23 +1,29 @@
-//! Inversion of moderate binomial draws, four at a time.
+//! Inversion of moderate binomial draws from the mode, four at a time.
 //!
 //! Draws with at least [`SMALL`](super::exact::SMALL) trials and a mean `n · min(p, 1 - p)`
-//! below [`WALK_BELOW`] are inverted by walking up the distribution function from 0:
-//! `f(0) = qⁿ`, `f(k) = f(k - 1) · r (n + 1 - k) / k` with `r = p / q`, and the draw is the
-//! number of cumulative masses `F(k) = f(0) + … + f(k)` that are at most the uniform `u`, the
-//! smallest `x` with `u < F(x)`. One draw at a time, that walk is a chain of dependent
-//! multiplications ended by a branch that the processor cannot predict. Here four draws walk
-//! in lockstep, one per lane of a vector: each step advances every lane, counts the lanes whose
-//! cumulative mass is still at most their uniform, and the walk ends once no lane is. A
-//! finished lane keeps stepping without effect, since `F` never decreases. The divisions by
-//! `k` are multiplications by a table of `1 / k`, shared by the lanes, and `qⁿ` is
-//! [`exp_negative`]`(n ln q)`.
+//! below [`WALK_BELOW`] are drawn by inversion: with one uniform `u`, the draw is the smallest
+//! `x` with `u < F(x)`, where `F` is the distribution function, walked through the mass
+//! function's recursion `f(x + 1) = f(x) · r (n - x) / (x + 1)` (`r = p / q`, for the smaller
+//! side `p = min(p, 1 - p)`; the draw counts failures where `p > 1/2`).
 //!
-//! Each walk is plain `f64` multiplication and addition in a fixed order, so the counts are the
-//! same with or without AVX2 (the vector version is only a compilation of the same code, and a
-//! test compares them). The masses carry a relative rounding error of a few ulp per step, below
-//! 1e-13 over the longest walks. A lane whose walk passes `min(n, WALK_CAP)`, which only
-//! rounding can cause (the computed total mass below `u`), is drawn again by the exact
-//! [`BinomialSampler`](super::BinomialSampler) with a new uniform.
+//! Walking from 0 takes about `n p + 1` steps. Trial counts are fixed by the genome, though, so
+//! the walk to the mode `m = ⌊(n + 1) p⌋` can be taken once per genome ([`plan`]), leaving
+//! `F(m - 1)` and `f(m)` to start every later draw from ([`draw`]): walking up from `m` if
+//! `u ≥ F(m - 1)`, else down from `m - 1`, about `0.8 √(n p q) + 1` steps.
+//!
+//! One draw at a time, a walk is a chain of dependent operations ended by a branch that the
+//! processor cannot predict. Here four walks go in lockstep, one per lane of a vector: each step
+//! advances every lane and counts the lanes still short of their draw, and the walk ends once
+//! none is. A finished lane keeps stepping without effect, since the cumulative mass only moves
+//! away from its uniform. The planning walks from 0 share their step `k` and so a table of
+//! `1 / k`; the drawing walks divide.
+//!
+//! Each walk is plain `f64` arithmetic in a fixed order, so the draws are the same with or
+//! without AVX2 (the vector version is only a compilation of the same code; a test compares
+//! them). The masses carry a relative rounding error of a few ulp per step, and `qⁿ` is
+//! [`exp_negative`]`(n ln q)` (2 ulp). A walk up that passes `n`, or any walk still going after
+//! [`WALK_CAP`] steps, which only rounding can cause (a uniform above the computed total mass),
+//! is drawn again by the exact [`BinomialSampler`](super::BinomialSampler) with a new uniform.
 
 use rand::RngExt;
 
@@ -26,23 +32,23 @@ use super::binomial::count;
 use crate::net::exp_negative;
 use crate::rng::Stream;
 
-/// Draws with a mean `n · min(p, 1 - p)` below this walk in lockstep; from it on, BTRD (which
-/// costs about as much as a lockstep walk of 50 steps).
+/// Draws with a mean `n · min(p, 1 - p)` below this are walked; from it on, BTRD.
 pub(super) const WALK_BELOW: f64 = 48.0;
 
 /// Lanes that walk together: four `f64` fill a 256-bit vector.
 const LANES: usize = 4;
 
 /// Steps taken between two checks whether every lane has finished.
-const UNROLL: usize = 4;
+const UNROLL: usize = 2;
 
-/// The longest walk. With a mean below 48, `P(X > 400)` is below 1e-150: only a walk that
-/// rounding kept from ending gets there.
+/// The longest walk. From the mode, with a mean below 48, a walk this long has a probability
+/// below 1e-100; only a walk that rounding kept from ending gets there.
 const WALK_CAP: usize = 400;
 
-/// `1 / k` for every step `k` a walk may take (index 0 unused).
-static INVERSES: [f64; WALK_CAP + UNROLL + 1] = {
-    let mut inverses = [0.0; WALK_CAP + UNROLL + 1];
+/// `1 / k` for the planning walks' steps `k ≤ WALK_BELOW + 1 > m` (index 0 unused).
+static INVERSES: [f64; WALK_BELOW as usize + 2] = {
+    let mut inverses = [0.0; WALK_BELOW as usize + 2];
+    // m = ⌊(n + 1) p⌋ ≤ n p + p < WALK_BELOW + 1.
     let mut k = 1;
     while k < inverses.len() {
         inverses[k] = 1.0 / k as f64;
@@ -51,17 +57,17 @@ static INVERSES: [f64; WALK_CAP + UNROLL + 1] = {
     inverses
 };
 
-/// What a lockstep walk needs of a rule probability `p`.
+/// What a walk needs of a rule probability `p`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct WalkRule {
-    /// `min(p, 1 - p)`: the mean per trial of the side that is walked.
+    /// `min(p, 1 - p)`: the success probability of the side that is walked.
     pub smaller: f64,
     /// `r = min(p, 1 - p) / (1 - min(p, 1 - p))`.
     ratio: f64,
     /// `ln(1 - min(p, 1 - p))`.
     log_q: f64,
-    /// 1 if `p > 1/2` (the walk counts failures), else 0.
-    flip: f64,
+    /// Whether `p > 1/2` (the walk counts failures).
+    flipped: bool,
 }
 
 impl WalkRule {
@@ -70,195 +76,502 @@ impl WalkRule {
         let flipped = probability > 0.5;
         let smaller = if flipped { 1.0 - probability } else { probability };
         let q = 1.0 - smaller;
-        WalkRule { smaller, ratio: smaller / q, log_q: q.ln(), flip: flipped as u8 as f64 }
+        WalkRule { smaller, ratio: smaller / q, log_q: (-smaller).ln_1p(), flipped }
+    }
+
+    /// The mode `⌊(n + 1) p⌋` of the walked side, where walks start.
+    #[inline(always)]
+    fn mode(&self, trials: u32) -> u32 {
+        count((trials as f64 + 1.0) * self.smaller) as u32
     }
 }
 
-/// Scratch space for the walks of one neuron pair: one slot per draw, padded to whole groups
-/// of lanes. Reused from pair to pair.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Walks {
-    /// `n + 1`.
-    trials_plus_one: Vec<f64>,
-    ratio: Vec<f64>,
-    /// `n ln q`, then `f(0) = qⁿ`.
-    start: Vec<f64>,
-    uniform: Vec<f64>,
-    /// The walks' results: `#{k : F(k) ≤ u}`.
-    count: Vec<f64>,
+/// One walk prepared from the genome: its gene pair, trial count and start at the mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct PlannedWalk {
+    /// `F(m - 1)`, the mass below the mode.
+    below: f64,
+    /// `f(m)`, the mass at the mode.
+    at: f64,
+    /// `-f(m - 1)`, the first step down (NaN where `p = 0`, and unused there, as `m = 0`).
+    first_down: f64,
+    /// The mode `m`.
+    mode: u32,
+    /// The gene pair `a · g + b`.
+    gene_pair: u32,
+    /// The trial count `n`.
+    trials: u32,
 }
 
-impl Walks {
-    /// Room for `draws` walks.
-    pub fn with_capacity(draws: usize) -> Self {
-        let slots = draws.next_multiple_of(LANES);
-        let column = || vec![0.0; slots];
-        Walks {
-            trials_plus_one: column(),
-            ratio: column(),
-            start: column(),
-            uniform: column(),
-            count: column(),
+/// Scratch space for the walks of one neuron pair, one slot per walk, padded to whole groups
+/// of lanes; reused from pair to pair. The names are those of [`walk_from_modes`].
+#[derive(Debug, Clone, Default)]
+pub(super) struct Lanes {
+    cumulative: Vec<f64>,
+    mass: Vec<f64>,
+    numerator_scale: Vec<f64>,
+    numerator_base: Vec<f64>,
+    denominator_scale: Vec<f64>,
+    denominator_base: Vec<f64>,
+    uniform: Vec<f64>,
+    down: Vec<bool>,
+    /// The walks' results: steps that ended short of the draw.
+    count: Vec<u64>,
+    /// Whether a walk was still going when the lockstep ended.
+    unfinished: Vec<bool>,
+}
+
+impl Lanes {
+    /// Room for `walks` walks.
+    pub fn with_capacity(walks: usize) -> Self {
+        let slots = walks.next_multiple_of(LANES);
+        Lanes {
+            cumulative: vec![0.0; slots],
+            mass: vec![0.0; slots],
+            numerator_scale: vec![0.0; slots],
+            numerator_base: vec![0.0; slots],
+            denominator_scale: vec![0.0; slots],
+            denominator_base: vec![0.0; slots],
+            uniform: vec![0.0; slots],
+            down: vec![false; slots],
+            count: vec![0; slots],
+            unfinished: vec![false; slots],
         }
     }
 }
 
-/// The sum of one draw from `Binomial(trials[ab], p_ab)` for every gene pair `ab` of `draws`,
-/// each with at least `SMALL` trials and a mean below [`WALK_BELOW`]. The uniforms are drawn
-/// from `rng` in the order of `draws`, then any redraws in the same order.
+/// Lanes that plan together: two vectors of four, so that two chains of dependent operations
+/// interleave.
+const PLAN_LANES: usize = 8;
+
+/// Scratch space for planning the walks of one neuron pair; reused from pair to pair.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PlanLanes {
+    trials_plus_one: Vec<f64>,
+    ratio: Vec<f64>,
+    /// `n ln q`, then `f(0) = qⁿ`.
+    start: Vec<f64>,
+    mode: Vec<f64>,
+    below: Vec<f64>,
+    at: Vec<f64>,
+}
+
+impl PlanLanes {
+    /// Room for `walks` walks.
+    pub fn with_capacity(walks: usize) -> Self {
+        let column = || vec![0.0; walks.next_multiple_of(PLAN_LANES)];
+        PlanLanes {
+            trials_plus_one: column(),
+            ratio: column(),
+            start: column(),
+            mode: column(),
+            below: column(),
+            at: column(),
+        }
+    }
+}
+
+/// Plans the walks of gene pairs `gene_pairs` (trial counts in `trials`, each at least `SMALL`
+/// with a mean below [`WALK_BELOW`]), appending them to `planned` in order: each walks from 0 to
+/// its mode, eight in lockstep.
+pub(super) fn plan(
+    rules: &[WalkRule],
+    gene_pairs: &[u32],
+    trials: &[f64],
+    lanes: &mut PlanLanes,
+    planned: &mut Vec<PlannedWalk>,
+) {
+    let slots = gene_pairs.len().next_multiple_of(PLAN_LANES);
+    for (slot, &ab) in gene_pairs.iter().enumerate() {
+        let (rule, n) = (&rules[ab as usize], trials[ab as usize]);
+        lanes.trials_plus_one[slot] = n + 1.0;
+        lanes.ratio[slot] = rule.ratio;
+        lanes.start[slot] = n * rule.log_q;
+        lanes.mode[slot] = rule.mode(n as u32) as f64;
+    }
+    // Padding lanes: no trials, mode 0.
+    for slot in gene_pairs.len()..slots {
+        lanes.trials_plus_one[slot] = 1.0;
+        lanes.ratio[slot] = 0.0;
+        lanes.start[slot] = 0.0;
+        lanes.mode[slot] = 0.0;
+    }
+    walk_all_to_modes(lanes, slots);
+    for (slot, &ab) in gene_pairs.iter().enumerate() {
+        let (rule, n) = (&rules[ab as usize], trials[ab as usize]);
+        let (at, m) = (lanes.at[slot], lanes.mode[slot]);
+        planned.push(PlannedWalk {
+            below: lanes.below[slot],
+            at,
+            first_down: -(at * m / (rule.ratio * (n - m + 1.0))),
+            mode: m as u32,
+            gene_pair: ab,
+            trials: n as u32,
+        });
+    }
+}
+
+/// Every walk of `lanes[..slots]` from 0 to its mode, with AVX2 where the processor has it:
+/// the same operations, so the same results.
+fn walk_all_to_modes(lanes: &mut PlanLanes, slots: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2, checked just above.
+        unsafe { walk_all_to_modes_avx2(lanes, slots) };
+        return;
+    }
+    walk_all_to_modes_portable(lanes, slots);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn walk_all_to_modes_avx2(lanes: &mut PlanLanes, slots: usize) {
+    use std::arch::x86_64::*;
+    for start in &mut lanes.start[..slots] {
+        *start = exp_negative(*start);
+    }
+    // `walk_to_mode` in vectors of four, two at a time: lane by lane the same operations, and
+    // a lane past its mode adds 0 and multiplies by 1, which changes nothing.
+    let load = |column: &[f64], at: usize| {
+        let four: &[f64; 4] = column[at..at + 4].try_into().expect("four lanes");
+        // SAFETY: an unaligned load of four f64 from an array of four.
+        unsafe { _mm256_loadu_pd(four.as_ptr()) }
+    };
+    let store = |column: &mut [f64], at: usize, value| {
+        let four: &mut [f64; 4] = (&mut column[at..at + 4]).try_into().expect("four lanes");
+        // SAFETY: an unaligned store of four f64 into an array of four.
+        unsafe { _mm256_storeu_pd(four.as_mut_ptr(), value) }
+    };
+    for group in (0..slots).step_by(PLAN_LANES) {
+        let halves = [group, group + 4];
+        let trials_plus_one = halves.map(|at| load(&lanes.trials_plus_one, at));
+        let ratio = halves.map(|at| load(&lanes.ratio, at));
+        let mode = halves.map(|at| load(&lanes.mode, at));
+        let mut mass = halves.map(|at| load(&lanes.start, at));
+        let mut below = [_mm256_setzero_pd(); 2];
+        let modes = &lanes.mode[group..group + PLAN_LANES];
+        let steps = modes.iter().fold(0.0, |a: f64, &b| a.max(b)) as usize;
+        let one = _mm256_set1_pd(1.0);
+        for (k, &inverse) in INVERSES.iter().enumerate().take(steps + 1).skip(1) {
+            let (step, inverse) = (_mm256_set1_pd(k as f64), _mm256_set1_pd(inverse));
+            for half in 0..2 {
+                let walking = _mm256_cmp_pd::<_CMP_LE_OQ>(step, mode[half]);
+                let to_next = _mm256_sub_pd(trials_plus_one[half], step);
+                let steps_ratio = _mm256_mul_pd(_mm256_mul_pd(ratio[half], to_next), inverse);
+                below[half] = _mm256_add_pd(below[half], _mm256_and_pd(walking, mass[half]));
+                let factor = _mm256_blendv_pd(one, steps_ratio, walking);
+                mass[half] = _mm256_mul_pd(mass[half], factor);
+            }
+        }
+        for (half, at) in halves.into_iter().enumerate() {
+            store(&mut lanes.below, at, below[half]);
+            store(&mut lanes.at, at, mass[half]);
+        }
+    }
+}
+
+#[inline(always)]
+fn walk_all_to_modes_portable(lanes: &mut PlanLanes, slots: usize) {
+    for start in &mut lanes.start[..slots] {
+        *start = exp_negative(*start);
+    }
+    for slot in 0..slots {
+        (lanes.below[slot], lanes.at[slot]) = walk_to_mode(
+            lanes.trials_plus_one[slot],
+            lanes.ratio[slot],
+            lanes.start[slot],
+            lanes.mode[slot],
+        );
+    }
+}
+
+/// A walk from 0 to its mode `m`, from `f(0)` in `start`: `(F(m - 1), f(m))`.
+#[inline(always)]
+fn walk_to_mode(trials_plus_one: f64, ratio: f64, start: f64, mode: f64) -> (f64, f64) {
+    let (mut mass, mut below) = (start, 0.0);
+    for (k, &inverse) in INVERSES.iter().enumerate().take(mode as usize + 1).skip(1) {
+        // f(k - 1) joins F(k - 1) and f(k) follows.
+        let step = k as f64;
+        below += mass;
+        mass *= ratio * (trials_plus_one - step) * inverse;
+    }
+    (below, mass)
+}
+
+/// The sum of one draw for every planned walk of `walks`; the uniforms are drawn from `rng` in
+/// the order of `walks`, then any redraws in the same order.
 pub(super) fn draw(
     (rules, samplers): (&[WalkRule], &[BinomialSampler]),
-    draws: &[u32],
-    trials: &[f64],
-    walks: &mut Walks,
+    walks: &[PlannedWalk],
+    lanes: &mut Lanes,
     rng: &mut Stream,
 ) -> u64 {
-    if draws.is_empty() {
+    if walks.is_empty() {
         return 0;
     }
-    let slots = draws.len().next_multiple_of(LANES);
-    for (slot, &ab) in draws.iter().enumerate() {
-        let (rule, n) = (&rules[ab as usize], trials[ab as usize]);
-        walks.trials_plus_one[slot] = n + 1.0;
-        walks.ratio[slot] = rule.ratio;
-        walks.start[slot] = n * rule.log_q;
-        walks.uniform[slot] = rng.random();
+    let slots = walks.len().next_multiple_of(LANES);
+    for (slot, walk) in walks.iter().enumerate() {
+        let start = Start::new(walk, &rules[walk.gene_pair as usize], rng.random());
+        lanes.cumulative[slot] = start.cumulative;
+        lanes.mass[slot] = start.mass;
+        [lanes.numerator_scale[slot], lanes.numerator_base[slot]] = start.numerator;
+        [lanes.denominator_scale[slot], lanes.denominator_base[slot]] = start.denominator;
+        lanes.uniform[slot] = start.uniform;
+        lanes.down[slot] = start.down;
     }
-    // Padding lanes: no trials, f(0) = 1 > u, so they count 0 and never hold the walk up.
-    for slot in draws.len()..slots {
-        walks.trials_plus_one[slot] = 1.0;
-        walks.ratio[slot] = 0.0;
-        walks.start[slot] = 0.0;
-        walks.uniform[slot] = 0.0;
+    for slot in walks.len()..slots {
+        let start = Start::PADDING;
+        lanes.cumulative[slot] = start.cumulative;
+        lanes.mass[slot] = start.mass;
+        [lanes.numerator_scale[slot], lanes.numerator_base[slot]] = start.numerator;
+        [lanes.denominator_scale[slot], lanes.denominator_base[slot]] = start.denominator;
+        lanes.uniform[slot] = start.uniform;
+        lanes.down[slot] = start.down;
     }
-    walk_all(walks, slots);
+    walk_all(lanes, slots);
 
     let mut sum = 0;
-    for (slot, &ab) in draws.iter().enumerate() {
-        let (rule, n) = (&rules[ab as usize], trials[ab as usize]);
-        let x = walks.count[slot];
-        sum += if x <= n.min(WALK_CAP as f64) {
-            count(x + rule.flip * (n - 2.0 * x))
-        } else {
-            samplers[ab as usize].sample(count(n), rng)
+    for (slot, walk) in walks.iter().enumerate() {
+        let rule = &rules[walk.gene_pair as usize];
+        let (steps, down, unfinished) =
+            (lanes.count[slot], lanes.down[slot], lanes.unfinished[slot]);
+        sum += match finish(walk, rule, steps, down, unfinished) {
+            Some(x) => x,
+            None => samplers[walk.gene_pair as usize].sample(walk.trials as u64, rng),
         };
     }
     sum
 }
 
-/// Every walk of `walks[..slots]`, with AVX2 where the processor has it: the same operations,
+/// How one lane starts to walk for the uniform `u` (see [`walk_from_modes`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Start {
+    cumulative: f64,
+    mass: f64,
+    numerator: [f64; 2],
+    denominator: [f64; 2],
+    uniform: f64,
+    down: bool,
+}
+
+impl Start {
+    /// A lane without a walk: up, with nothing left (a cumulative mass of 2 is above any u).
+    const PADDING: Start = Start {
+        cumulative: 2.0,
+        mass: 0.0,
+        numerator: [0.0, 0.0],
+        denominator: [1.0, 1.0],
+        uniform: 0.0,
+        down: false,
+    };
+
+    /// The start of `walk` for the uniform `u`. Up from m: `f(m)`, then
+    /// `f(x + 1) = f(x) · r (n - m - j) / (m + 1 + j)` at step `j`. Down from `m - 1` (only if
+    /// `u < F(m - 1)`, so `m ≥ 1`): `-f(m - 1)`, as the cumulative mass falls, then
+    /// `f(x - 1) = f(x) · (m - 1 - j) / (r (n - m + 2 + j))`.
+    #[inline(always)]
+    fn new(walk: &PlannedWalk, rule: &WalkRule, u: f64) -> Start {
+        let (n, m, r) = (walk.trials as f64, walk.mode as f64, rule.ratio);
+        let down = u < walk.below;
+        // Both starts at hand and one selected: a branch on u would be mispredicted half of
+        // the time.
+        let select = |below: f64, above: f64| if down { below } else { above };
+        let mass = select(walk.first_down, walk.at);
+        let numerator = [select(1.0, r), select(m - 1.0, n - m)];
+        let denominator = [select(r, 1.0), select(n - m + 2.0, m + 1.0)];
+        Start { cumulative: walk.below, mass, numerator, denominator, uniform: u, down }
+    }
+}
+
+/// The draw of `walk` from its walk's `steps`, or `None` where only a new draw will do (a walk
+/// that rounding kept going).
+#[inline(always)]
+fn finish(
+    walk: &PlannedWalk,
+    rule: &WalkRule,
+    steps: u64,
+    down: bool,
+    unfinished: bool,
+) -> Option<u64> {
+    let (n, m) = (walk.trials as u64, walk.mode as u64);
+    // Down walks stop at 0 at the latest (a cumulative mass left above u by rounding). Both
+    // directions and sides computed and selected, as in `Start::new`.
+    let (x_below, x_above) = (m.saturating_sub(1).saturating_sub(steps), m + steps);
+    let x = if down { x_below } else { x_above };
+    let drawn = if rule.flipped { n.wrapping_sub(x) } else { x };
+    (!unfinished && x <= n).then_some(drawn)
+}
+
+/// Every walk of `lanes[..slots]`, with AVX2 where the processor has it: the same operations,
 /// so the same results.
-fn walk_all(walks: &mut Walks, slots: usize) {
+fn walk_all(lanes: &mut Lanes, slots: usize) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2, checked just above.
-        unsafe { walk_all_avx2(walks, slots) };
+        unsafe { walk_all_avx2(lanes, slots) };
         return;
     }
-    walk_all_portable(walks, slots);
+    walk_all_portable(lanes, slots);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn walk_all_avx2(walks: &mut Walks, slots: usize) {
-    walk_all_portable(walks, slots);
+fn walk_all_avx2(lanes: &mut Lanes, slots: usize) {
+    walk_all_portable(lanes, slots);
 }
 
 #[inline(always)]
-fn walk_all_portable(walks: &mut Walks, slots: usize) {
-    // qⁿ for all draws first: independent exponentials pipeline, where one per walk would sit
-    // on the walk's critical path.
-    for start in &mut walks.start[..slots] {
-        *start = exp_negative(*start);
+fn walk_all_portable(lanes: &mut Lanes, slots: usize) {
+    fn group<T: Copy>(column: &[T], start: usize) -> [T; LANES] {
+        column[start..start + LANES].try_into().expect("a whole group of lanes")
     }
-    let lanes = |column: &[f64], group: usize| -> [f64; LANES] {
-        column[group..group + LANES].try_into().expect("a whole group of lanes")
-    };
-    for group in (0..slots).step_by(LANES) {
-        let counts = walk_lanes(
-            lanes(&walks.trials_plus_one, group),
-            lanes(&walks.ratio, group),
-            lanes(&walks.start, group),
-            lanes(&walks.uniform, group),
+    for start in (0..slots).step_by(LANES) {
+        let (count, unfinished) = walk_from_modes(
+            group(&lanes.cumulative, start),
+            group(&lanes.mass, start),
+            [group(&lanes.numerator_scale, start), group(&lanes.numerator_base, start)],
+            [group(&lanes.denominator_scale, start), group(&lanes.denominator_base, start)],
+            group(&lanes.uniform, start),
+            group(&lanes.down, start),
         );
-        walks.count[group..group + LANES].copy_from_slice(&counts);
+        lanes.count[start..start + LANES].copy_from_slice(&count);
+        lanes.unfinished[start..start + LANES].copy_from_slice(&unfinished);
     }
 }
 
-/// Four walks in lockstep: for each lane, `#{k : F(k) ≤ u}` (more than `min(n, WALK_CAP)`
-/// only when rounding kept the walk from ending).
+/// Four walks in lockstep. Each lane starts from its `cumulative` mass and the signed `mass`
+/// next to it, and at step `j = 0, 1, …` adds the mass, counts the step if the draw lies
+/// beyond (`F ≤ u` walking up, `u < F` walking down), and multiplies the mass by
+/// `numerator_scale · (numerator_base - j) / (denominator_scale · (denominator_base + j))`.
+/// Returns the counts and whether each lane was still going when the walk stopped.
 #[inline(always)]
-fn walk_lanes(
-    trials_plus_one: [f64; LANES],
-    ratio: [f64; LANES],
-    start: [f64; LANES],
+fn walk_from_modes(
+    mut cumulative: [f64; LANES],
+    mut mass: [f64; LANES],
+    [numerator_scale, numerator_base]: [[f64; LANES]; 2],
+    [denominator_scale, denominator_base]: [[f64; LANES]; 2],
     uniform: [f64; LANES],
-) -> [f64; LANES] {
+    down: [bool; LANES],
+) -> ([u64; LANES], [bool; LANES]) {
     // Counted in integers: an integer addition is not the latency of a floating-point one.
-    let (mut mass, mut cumulative, mut count) = (start, start, [0u64; LANES]);
-    let mut k = 1;
+    let mut count = [0u64; LANES];
+    let mut beyond = [false; LANES];
+    let mut j = 0;
     loop {
         for _ in 0..UNROLL {
-            // F(k - 1) ≤ u counts k - 1; then f(k) and F(k). Past n the mass is 0 for good.
-            let (step, inverse) = (k as f64, INVERSES[k]);
+            let step = j as f64;
             for lane in 0..LANES {
-                count[lane] += (cumulative[lane] <= uniform[lane]) as u64;
-                mass[lane] *= ratio[lane] * (trials_plus_one[lane] - step) * inverse;
                 cumulative[lane] += mass[lane];
+                beyond[lane] = (cumulative[lane] <= uniform[lane]) != down[lane];
+                count[lane] += beyond[lane] as u64;
+                let numerator = numerator_scale[lane] * (numerator_base[lane] - step);
+                let denominator = denominator_scale[lane] * (denominator_base[lane] + step);
+                mass[lane] *= numerator / denominator;
             }
-            k += 1;
+            j += 1;
         }
-        let finished = (0..LANES).all(|lane| cumulative[lane] > uniform[lane]);
-        if finished || k > WALK_CAP {
-            break;
+        if !beyond.iter().any(|&b| b) || j >= WALK_CAP {
+            return (count, beyond);
         }
     }
-    // The last cumulative mass computed: counts only in a walk held up by rounding.
-    for lane in 0..LANES {
-        count[lane] += (cumulative[lane] <= uniform[lane]) as u64;
-    }
-    count.map(|c| c as f64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::{self, Purpose};
-    use statrs::distribution::{Binomial, Discrete};
+    use statrs::distribution::{Binomial, Discrete, DiscreteCDF};
 
-    /// `m` sums of `batch` lockstep draws from `Binomial(n, p)`, each made by one call (so
-    /// with `batch` walks in groups of four, the last one padded): `Binomial(batch · n, p)`.
+    /// The plans of walks `gene_pairs`.
+    fn planned(rules: &[WalkRule], gene_pairs: &[u32], trials: &[f64]) -> Vec<PlannedWalk> {
+        let mut walks = Vec::new();
+        let mut lanes = PlanLanes::with_capacity(gene_pairs.len());
+        plan(rules, gene_pairs, trials, &mut lanes, &mut walks);
+        walks
+    }
+
+    /// `m` sums of `batch` walks from `Binomial(n, p)`, each sum made by one call (so with
+    /// `batch` walks in groups of four, the last one padded): `Binomial(batch · n, p)`.
     fn sums(n: u64, p: f64, m: usize, batch: usize, seed: u64) -> Vec<u64> {
         let (rules, samplers) = ([WalkRule::new(p)], [BinomialSampler::new(p)]);
-        let (trials, draws) = ([n as f64], vec![0u32; batch]);
-        let mut walks = Walks::with_capacity(batch);
+        let walks = planned(&rules, &vec![0; batch], &[n as f64]);
+        let mut lanes = Lanes::with_capacity(batch);
         let mut rng = rng::stream(seed, Purpose::Synaptogenesis, 0);
-        (0..m).map(|_| draw((&rules, &samplers), &draws, &trials, &mut walks, &mut rng)).collect()
+        (0..m).map(|_| draw((&rules, &samplers), &walks, &mut lanes, &mut rng)).collect()
+    }
+
+    #[test]
+    fn plans_start_at_the_mode() {
+        let plan_of = |n: u64, p: f64| {
+            let rule = WalkRule::new(p);
+            let walks = planned(&[rule], &[0, 0, 0, 0, 0], &[n as f64]);
+            assert_eq!(walks.len(), 5);
+            assert!(walks.iter().all(|w| *w == walks[0] && w.trials == n as u32));
+            (rule.mode(n as u32) as u64, walks[0])
+        };
+        for (n, p) in [(8u64, 0.05), (20, 0.5), (60, 0.7), (95, 0.5), (400, 0.1)] {
+            let (m, walk) = plan_of(n, p);
+            let exact = Binomial::new(p.min(1.0 - p), n).unwrap();
+            assert!(exact.pmf(m) >= exact.pmf(m + 1));
+            assert!(m == 0 || exact.pmf(m) >= exact.pmf(m - 1));
+            let below = if m == 0 { 0.0 } else { exact.cdf(m - 1) };
+            assert!((walk.below - below).abs() < 1e-13, "n={n} p={p}: F(m - 1)");
+            assert!((walk.at / exact.pmf(m) - 1.0).abs() < 1e-12, "n={n} p={p}: f(m)");
+        }
+        // A million trials, where statrs is good to 1e-9 only: F(19) and f(20) of
+        // Binomial(10⁶, 2·10⁻⁵) summed in 50-digit decimal arithmetic.
+        let (m, walk) = plan_of(1_000_000, 2e-5);
+        assert_eq!(m, 20);
+        assert!((walk.below - 0.470_256_378_475_849_85).abs() < 1e-14);
+        assert!((walk.at / 0.088_836_205_758_436_59 - 1.0).abs() < 1e-13);
     }
 
     #[test]
     fn walks_invert_the_distribution_function() {
-        // Four trials with p = 0.7 walk the failures, Binomial(4, 0.3): F(0) = 0.7⁴ = 0.2401,
-        // F(1) = 0.6517, F(2) = 0.9163.
-        let rule = WalkRule::new(0.7);
-        let f0 = exp_negative(4.0 * rule.log_q);
-        assert!((f0 - 0.2401).abs() < 1e-15);
-        let counts =
-            walk_lanes([5.0; LANES], [rule.ratio; LANES], [f0; LANES], [0.0, f0 - 1e-12, f0, 0.8]);
-        assert_eq!(counts, [0.0, 0.0, 1.0, 2.0]);
-        // A uniform at or above the total mass walks past n: drawn again.
-        let counts = walk_lanes([5.0; LANES], [rule.ratio; LANES], [f0; LANES], [1.0; LANES]);
-        assert!(counts.iter().all(|&c| c > 4.0));
+        // Twelve trials with p = 0.75 walk the failures, Binomial(12, 0.25), from the mode 3.
+        let rule = WalkRule::new(0.75);
+        let walks = planned(&[rule], &[0], &[12.0]);
+        let exact = Binomial::new(0.25, 12).unwrap();
+        // Below, at and above the mode, in both tails.
+        for u in [0.0, 0.1, 0.39, 0.4, 0.7, 0.999_999] {
+            // The smallest x with u < F(x).
+            let failures = (0..=12).find(|&x| u < exact.cdf(x)).unwrap();
+            let lanes =
+                [Start::new(&walks[0], &rule, u), Start::PADDING, Start::PADDING, Start::PADDING];
+            let (steps, unfinished) = walk_from_modes(
+                lanes.map(|s| s.cumulative),
+                lanes.map(|s| s.mass),
+                [lanes.map(|s| s.numerator[0]), lanes.map(|s| s.numerator[1])],
+                [lanes.map(|s| s.denominator[0]), lanes.map(|s| s.denominator[1])],
+                lanes.map(|s| s.uniform),
+                lanes.map(|s| s.down),
+            );
+            assert_eq!(unfinished, [false; LANES]);
+            let x = finish(&walks[0], &rule, steps[0], lanes[0].down, unfinished[0]);
+            assert_eq!(x, Some(12 - failures), "u = {u}");
+        }
+        // A uniform above the computed total mass walks past n: drawn again.
+        let start = Start::new(&walks[0], &rule, 1.0 + 1e-9);
+        let lanes = [start; LANES];
+        let (steps, unfinished) = walk_from_modes(
+            lanes.map(|s| s.cumulative),
+            lanes.map(|s| s.mass),
+            [lanes.map(|s| s.numerator[0]), lanes.map(|s| s.numerator[1])],
+            [lanes.map(|s| s.denominator[0]), lanes.map(|s| s.denominator[1])],
+            lanes.map(|s| s.uniform),
+            lanes.map(|s| s.down),
+        );
+        assert_eq!(finish(&walks[0], &rule, steps[0], false, unfinished[0]), None);
     }
 
     /// Pearson's χ² test of sums of 1 to 36 walks against the exact mass function (200 000
-    /// sums, cells merged until each expects 5), at level 1e-4, for means per draw from 1.6 to
+    /// sums, cells merged until each expects 5), at level 1e-4, for means per draw from 0.4 to
     /// just below `WALK_BELOW`, both sides of p = 1/2, tiny p with millions of trials, and
     /// p = 0 and 1.
     #[test]
     fn walks_have_the_binomial_distribution() {
         for (case, &(n, p)) in
-            [(8u64, 0.2), (20, 0.5), (60, 0.7), (200, 0.2), (95, 0.5), (3_000_000, 1e-5)]
+            [(8u64, 0.05), (20, 0.5), (60, 0.7), (200, 0.2), (95, 0.5), (3_000_000, 1e-5)]
                 .iter()
                 .enumerate()
         {
@@ -294,55 +607,70 @@ mod tests {
         assert!(sums(50, 1.0, 100, 3, 1).iter().all(|&x| x == 150));
     }
 
-    /// Mixed lanes: a group of different trial counts and probabilities gives, lane by lane,
-    /// the draws each makes alone with the same uniform.
+    /// Mixed lanes: a group of different walks gives, lane by lane, what each walk gives
+    /// alone.
     #[test]
     fn lanes_do_not_interact() {
-        let cases = [(9.0, 0.3), (120.0, 0.35), (40.0, 0.9), (17.0, 0.05)];
-        let uniforms = [0.31, 0.97, 0.5, 0.02];
-        let column = |f: &dyn Fn(usize) -> f64| -> [f64; LANES] { std::array::from_fn(f) };
-        let rules: Vec<_> = cases.iter().map(|&(_, p)| WalkRule::new(p)).collect();
-        let together = walk_lanes(
-            column(&|l| cases[l].0 + 1.0),
-            column(&|l| rules[l].ratio),
-            column(&|l| exp_negative(cases[l].0 * rules[l].log_q)),
-            uniforms,
-        );
-        for lane in 0..LANES {
-            let alone = walk_lanes(
-                [cases[lane].0 + 1.0, 1.0, 1.0, 1.0],
-                [rules[lane].ratio, 0.0, 0.0, 0.0],
-                [exp_negative(cases[lane].0 * rules[lane].log_q), 1.0, 1.0, 1.0],
-                [uniforms[lane], 0.0, 0.0, 0.0],
-            );
-            assert_eq!(together[lane], alone[0], "lane {lane}");
+        let rules: Vec<_> = [0.3, 0.35, 0.9, 0.05].map(WalkRule::new).to_vec();
+        let samplers: Vec<_> = [0.3, 0.35, 0.9, 0.05].map(BinomialSampler::new).to_vec();
+        let trials = [9.0, 120.0, 40.0, 17.0];
+        let walks = planned(&rules, &[0, 1, 2, 3], &trials);
+        let mut lanes = Lanes::with_capacity(4);
+        let mut together = rng::stream(4, Purpose::Synaptogenesis, 0);
+        let mut alone = rng::stream(4, Purpose::Synaptogenesis, 0);
+        for _ in 0..1_000 {
+            let sum = draw((&rules, &samplers), &walks, &mut lanes, &mut together);
+            let each: u64 = (0..4)
+                .map(|i| draw((&rules, &samplers), &walks[i..=i], &mut lanes, &mut alone))
+                .sum();
+            assert_eq!(sum, each);
         }
     }
 
-    /// The vector and the portable compilations give the same counts, bit for bit.
+    /// The vector and the portable compilations give the same walks, bit for bit.
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn vector_and_portable_walks_agree() {
         if !std::arch::is_x86_feature_detected!("avx2") {
             return;
         }
-        let rules: Vec<_> = [0.02, 0.3, 0.5, 0.77, 0.999].map(WalkRule::new).to_vec();
-        let mut rng = rng::stream(9, Purpose::Synaptogenesis, 0);
-        let slots = 4_000;
-        let mut walks = Walks::with_capacity(slots);
-        for slot in 0..slots {
-            let rule = &rules[slot % rules.len()];
-            let n = (8.0 + (slot % 97) as f64).min(WALK_BELOW / rule.smaller);
-            walks.trials_plus_one[slot] = n + 1.0;
-            walks.ratio[slot] = rule.ratio;
-            walks.start[slot] = n * rule.log_q;
-            walks.uniform[slot] = rng.random();
+        let probabilities = [0.02, 0.3, 0.5, 0.77, 0.999];
+        let rules: Vec<_> = probabilities.map(WalkRule::new).to_vec();
+        let gene_pairs: Vec<u32> = (0..1_000).map(|slot| (slot % rules.len()) as u32).collect();
+        let trials: Vec<f64> = (0..rules.len() as u32)
+            .map(|ab| {
+                (8.0 + ab as f64 * 19.0).min((WALK_BELOW / rules[ab as usize].smaller).floor())
+            })
+            .collect();
+        let mut lanes = PlanLanes::with_capacity(gene_pairs.len());
+        let slots = gene_pairs.len().next_multiple_of(PLAN_LANES);
+        let mut walks = Vec::new();
+        plan(&rules, &gene_pairs, &trials, &mut lanes, &mut walks);
+        let mut portable = lanes.clone();
+        for slot in 0..gene_pairs.len() {
+            portable.start[slot] =
+                (portable.trials_plus_one[slot] - 1.0) * rules[slot % rules.len()].log_q;
         }
-        let mut portable = walks.clone();
+        walk_all_to_modes_portable(&mut portable, slots);
+        assert_eq!(lanes.below, portable.below);
+        assert_eq!(lanes.at, portable.at);
+
+        let mut rng = rng::stream(9, Purpose::Synaptogenesis, 0);
+        let mut lanes = Lanes::with_capacity(walks.len());
+        for (slot, walk) in walks.iter().enumerate() {
+            let start = Start::new(walk, &rules[walk.gene_pair as usize], rng.random());
+            lanes.cumulative[slot] = start.cumulative;
+            lanes.mass[slot] = start.mass;
+            [lanes.numerator_scale[slot], lanes.numerator_base[slot]] = start.numerator;
+            [lanes.denominator_scale[slot], lanes.denominator_base[slot]] = start.denominator;
+            lanes.uniform[slot] = start.uniform;
+            lanes.down[slot] = start.down;
+        }
+        let mut portable = lanes.clone();
         // SAFETY: AVX2 is supported, checked above.
-        unsafe { walk_all_avx2(&mut walks, slots) };
-        walk_all_portable(&mut portable, slots);
-        assert_eq!(walks.count, portable.count);
-        assert_eq!(walks.start, portable.start);
+        unsafe { walk_all_avx2(&mut lanes, walks.len()) };
+        walk_all_portable(&mut portable, walks.len());
+        assert_eq!(lanes.count, portable.count);
+        assert_eq!(lanes.unfinished, portable.unfinished);
     }
 }

@@ -250,6 +250,22 @@ fn networks_are_reproducible_and_independent_of_threads() {
     assert_eq!(pool.install(|| growth.sample_many(5, 2..6)), many);
 }
 
+/// Genomes too large to keep their plans plan each block for every network, with the same
+/// draws as a planned genome.
+#[test]
+fn planning_per_network_draws_the_same_networks() {
+    for (genome, degree) in [(small(), 4e3), (genome(&[4, 128, 2], 16, 3, 1), 1e5)] {
+        for sampler in [Sampler::Exact, Sampler::PerSynapse] {
+            let planned = Synaptogenesis::new(&genome, sampler, degree).unwrap();
+            assert!(planned.plans.is_some());
+            let unplanned = Synaptogenesis { plans: None, ..planned.clone() };
+            for index in 0..3 {
+                assert_eq!(planned.sample(8, index), unplanned.sample(8, index));
+            }
+        }
+    }
+}
+
 /// Pins counts of fixed genomes and streams, so that a change of method or of stream use
 /// shows. (The exact counts were re-pinned when rows moved to streams of their own, for
 /// drawing them in parallel, when each pair began to draw its small trial counts first, and
