@@ -103,40 +103,21 @@ pub(super) struct PlannedWalk {
     trials: u32,
 }
 
-/// Scratch space for the walks of one neuron pair, one slot per walk, padded to whole groups
-/// of lanes; reused from pair to pair. The names are those of [`walk_from_modes`].
+/// Scratch space for the walks of one neuron pair, one start per walk, padded to whole groups
+/// of lanes; reused from pair to pair.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Lanes {
-    cumulative: Vec<f64>,
-    mass: Vec<f64>,
-    numerator_scale: Vec<f64>,
-    numerator_base: Vec<f64>,
-    denominator_scale: Vec<f64>,
-    denominator_base: Vec<f64>,
-    uniform: Vec<f64>,
-    down: Vec<bool>,
-    /// The walks' results: steps that ended short of the draw.
-    count: Vec<u64>,
-    /// Whether a walk was still going when the lockstep ended.
-    unfinished: Vec<bool>,
+    starts: Vec<Start>,
+    /// Per walk, the steps that ended short of the draw, and whether the walk was still going
+    /// when the lockstep ended.
+    steps: Vec<(u64, bool)>,
 }
 
 impl Lanes {
     /// Room for `walks` walks.
     pub fn with_capacity(walks: usize) -> Self {
         let slots = walks.next_multiple_of(LANES);
-        Lanes {
-            cumulative: vec![0.0; slots],
-            mass: vec![0.0; slots],
-            numerator_scale: vec![0.0; slots],
-            numerator_base: vec![0.0; slots],
-            denominator_scale: vec![0.0; slots],
-            denominator_base: vec![0.0; slots],
-            uniform: vec![0.0; slots],
-            down: vec![false; slots],
-            count: vec![0; slots],
-            unfinished: vec![false; slots],
-        }
+        Lanes { starts: Vec::with_capacity(slots), steps: Vec::with_capacity(slots) }
     }
 }
 
@@ -310,32 +291,19 @@ pub(super) fn draw(
         return 0;
     }
     let slots = walks.len().next_multiple_of(LANES);
-    for (slot, walk) in walks.iter().enumerate() {
-        let start = Start::new(walk, &rules[walk.gene_pair as usize], rng.random());
-        lanes.cumulative[slot] = start.cumulative;
-        lanes.mass[slot] = start.mass;
-        [lanes.numerator_scale[slot], lanes.numerator_base[slot]] = start.numerator;
-        [lanes.denominator_scale[slot], lanes.denominator_base[slot]] = start.denominator;
-        lanes.uniform[slot] = start.uniform;
-        lanes.down[slot] = start.down;
-    }
-    for slot in walks.len()..slots {
-        let start = Start::PADDING;
-        lanes.cumulative[slot] = start.cumulative;
-        lanes.mass[slot] = start.mass;
-        [lanes.numerator_scale[slot], lanes.numerator_base[slot]] = start.numerator;
-        [lanes.denominator_scale[slot], lanes.denominator_base[slot]] = start.denominator;
-        lanes.uniform[slot] = start.uniform;
-        lanes.down[slot] = start.down;
-    }
-    walk_all(lanes, slots);
+    lanes.starts.clear();
+    let starts = walks.iter().map(|walk| {
+        let rule = &rules[walk.gene_pair as usize];
+        Start::new(walk, rule, rng.random())
+    });
+    lanes.starts.extend(starts);
+    lanes.starts.resize(slots, Start::PADDING);
+    walk_all(lanes);
 
     let mut sum = 0;
-    for (slot, walk) in walks.iter().enumerate() {
+    for ((walk, start), &(steps, unfinished)) in walks.iter().zip(&lanes.starts).zip(&lanes.steps) {
         let rule = &rules[walk.gene_pair as usize];
-        let (steps, down, unfinished) =
-            (lanes.count[slot], lanes.down[slot], lanes.unfinished[slot]);
-        sum += match finish(walk, rule, steps, down, unfinished) {
+        sum += match finish(walk, rule, steps, start.down, unfinished) {
             Some(x) => x,
             None => samplers[walk.gene_pair as usize].sample(walk.trials as u64, rng),
         };
@@ -402,40 +370,31 @@ fn finish(
     (!unfinished && x <= n).then_some(drawn)
 }
 
-/// Every walk of `lanes[..slots]`, with AVX2 where the processor has it: the same operations,
-/// so the same results.
-fn walk_all(lanes: &mut Lanes, slots: usize) {
+/// Every walk of `lanes`, with AVX2 where the processor has it: the same operations, so the
+/// same results.
+fn walk_all(lanes: &mut Lanes) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2, checked just above.
-        unsafe { walk_all_avx2(lanes, slots) };
+        unsafe { walk_all_avx2(lanes) };
         return;
     }
-    walk_all_portable(lanes, slots);
+    walk_all_portable(lanes);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn walk_all_avx2(lanes: &mut Lanes, slots: usize) {
-    walk_all_portable(lanes, slots);
+fn walk_all_avx2(lanes: &mut Lanes) {
+    walk_all_portable(lanes);
 }
 
 #[inline(always)]
-fn walk_all_portable(lanes: &mut Lanes, slots: usize) {
-    fn group<T: Copy>(column: &[T], start: usize) -> [T; LANES] {
-        column[start..start + LANES].try_into().expect("a whole group of lanes")
-    }
-    for start in (0..slots).step_by(LANES) {
-        let (count, unfinished) = walk_from_modes(
-            group(&lanes.cumulative, start),
-            group(&lanes.mass, start),
-            [group(&lanes.numerator_scale, start), group(&lanes.numerator_base, start)],
-            [group(&lanes.denominator_scale, start), group(&lanes.denominator_base, start)],
-            group(&lanes.uniform, start),
-            group(&lanes.down, start),
-        );
-        lanes.count[start..start + LANES].copy_from_slice(&count);
-        lanes.unfinished[start..start + LANES].copy_from_slice(&unfinished);
+fn walk_all_portable(lanes: &mut Lanes) {
+    lanes.steps.clear();
+    for group in lanes.starts.chunks_exact(LANES) {
+        let group: &[Start; LANES] = group.try_into().expect("a whole group of lanes");
+        let (count, unfinished) = walk_from_modes(group);
+        lanes.steps.extend(count.into_iter().zip(unfinished));
     }
 }
 
@@ -445,14 +404,12 @@ fn walk_all_portable(lanes: &mut Lanes, slots: usize) {
 /// `numerator_scale · (numerator_base - j) / (denominator_scale · (denominator_base + j))`.
 /// Returns the counts and whether each lane was still going when the walk stopped.
 #[inline(always)]
-fn walk_from_modes(
-    mut cumulative: [f64; LANES],
-    mut mass: [f64; LANES],
-    [numerator_scale, numerator_base]: [[f64; LANES]; 2],
-    [denominator_scale, denominator_base]: [[f64; LANES]; 2],
-    uniform: [f64; LANES],
-    down: [bool; LANES],
-) -> ([u64; LANES], [bool; LANES]) {
+fn walk_from_modes(group: &[Start; LANES]) -> ([u64; LANES], [bool; LANES]) {
+    let mut cumulative = group.map(|s| s.cumulative);
+    let mut mass = group.map(|s| s.mass);
+    let [numerator_scale, numerator_base] = [0, 1].map(|i| group.map(|s| s.numerator[i]));
+    let [denominator_scale, denominator_base] = [0, 1].map(|i| group.map(|s| s.denominator[i]));
+    let (uniform, down) = (group.map(|s| s.uniform), group.map(|s| s.down));
     // Counted in integers: an integer addition is not the latency of a floating-point one.
     let mut count = [0u64; LANES];
     let mut beyond = [false; LANES];
@@ -538,14 +495,7 @@ mod tests {
             let failures = (0..=12).find(|&x| u < exact.cdf(x)).unwrap();
             let lanes =
                 [Start::new(&walks[0], &rule, u), Start::PADDING, Start::PADDING, Start::PADDING];
-            let (steps, unfinished) = walk_from_modes(
-                lanes.map(|s| s.cumulative),
-                lanes.map(|s| s.mass),
-                [lanes.map(|s| s.numerator[0]), lanes.map(|s| s.numerator[1])],
-                [lanes.map(|s| s.denominator[0]), lanes.map(|s| s.denominator[1])],
-                lanes.map(|s| s.uniform),
-                lanes.map(|s| s.down),
-            );
+            let (steps, unfinished) = walk_from_modes(&lanes);
             assert_eq!(unfinished, [false; LANES]);
             let x = finish(&walks[0], &rule, steps[0], lanes[0].down, unfinished[0]);
             assert_eq!(x, Some(12 - failures), "u = {u}");
@@ -553,14 +503,7 @@ mod tests {
         // A uniform above the computed total mass walks past n: drawn again.
         let start = Start::new(&walks[0], &rule, 1.0 + 1e-9);
         let lanes = [start; LANES];
-        let (steps, unfinished) = walk_from_modes(
-            lanes.map(|s| s.cumulative),
-            lanes.map(|s| s.mass),
-            [lanes.map(|s| s.numerator[0]), lanes.map(|s| s.numerator[1])],
-            [lanes.map(|s| s.denominator[0]), lanes.map(|s| s.denominator[1])],
-            lanes.map(|s| s.uniform),
-            lanes.map(|s| s.down),
-        );
+        let (steps, unfinished) = walk_from_modes(&lanes);
         assert_eq!(finish(&walks[0], &rule, steps[0], false, unfinished[0]), None);
     }
 
@@ -657,20 +600,16 @@ mod tests {
 
         let mut rng = rng::stream(9, Purpose::Synaptogenesis, 0);
         let mut lanes = Lanes::with_capacity(walks.len());
-        for (slot, walk) in walks.iter().enumerate() {
-            let start = Start::new(walk, &rules[walk.gene_pair as usize], rng.random());
-            lanes.cumulative[slot] = start.cumulative;
-            lanes.mass[slot] = start.mass;
-            [lanes.numerator_scale[slot], lanes.numerator_base[slot]] = start.numerator;
-            [lanes.denominator_scale[slot], lanes.denominator_base[slot]] = start.denominator;
-            lanes.uniform[slot] = start.uniform;
-            lanes.down[slot] = start.down;
-        }
+        let starts = walks
+            .iter()
+            .map(|walk| Start::new(walk, &rules[walk.gene_pair as usize], rng.random()));
+        lanes.starts.extend(starts);
+        lanes.starts.resize(walks.len().next_multiple_of(LANES), Start::PADDING);
         let mut portable = lanes.clone();
         // SAFETY: AVX2 is supported, checked above.
-        unsafe { walk_all_avx2(&mut lanes, walks.len()) };
-        walk_all_portable(&mut portable, walks.len());
-        assert_eq!(lanes.count, portable.count);
-        assert_eq!(lanes.unfinished, portable.unfinished);
+        unsafe { walk_all_avx2(&mut lanes) };
+        walk_all_portable(&mut portable);
+        assert_eq!(lanes.steps, portable.steps);
+        assert!(lanes.steps.iter().any(|&(steps, _)| steps > 3), "walks of some length");
     }
 }
