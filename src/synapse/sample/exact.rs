@@ -119,8 +119,10 @@ struct PlanScratch {
     /// Gene pairs drawn from the table (from the front) and by BTRD (from the back); one slot
     /// more than there are gene pairs.
     table_and_btrd: Vec<u32>,
-    /// Gene pairs walked.
+    /// Gene pairs walked by the current neuron pair.
     walked: Vec<u32>,
+    /// The walks of the block: gene pair and trial count.
+    walks: Vec<(u32, f64)>,
     lanes: PlanLanes,
 }
 
@@ -130,7 +132,8 @@ impl PlanScratch {
             trials: vec![0.0; gene_pairs],
             table_and_btrd: vec![0; gene_pairs + 1],
             walked: vec![0; gene_pairs],
-            lanes: PlanLanes::with_capacity(gene_pairs),
+            walks: Vec::new(),
+            lanes: PlanLanes::default(),
         }
     }
 }
@@ -150,7 +153,8 @@ fn plan_block(
     let (pre, post) = (&growth.scaled_expression[l], &growth.expression_rows[l + 1]);
     let post_neurons = growth.neurons(l + 1);
     // Slices, not vectors: the compiler then knows that storing an index moves no buffer.
-    let PlanScratch { trials, table_and_btrd, walked, lanes } = scratch;
+    let PlanScratch { trials, table_and_btrd, walked, walks, lanes } = scratch;
+    walks.clear();
     let (trials, drawn, walked) = (&mut trials[..], &mut table_and_btrd[..], &mut walked[..]);
     for pair in first_pair..first_pair + pairs {
         let (i, j) = (pair / post_neurons, pair % post_neurons);
@@ -174,13 +178,15 @@ fn plan_block(
         }
         let table = drawn[..small].iter().map(|&ab| ab * SMALL as u32 + trials[ab as usize] as u32);
         plan.table.extend(table);
-        lockstep::plan(&growth.walk_rules, &walked[..walking], trials, lanes, &mut plan.walks);
+        walks.extend(walked[..walking].iter().map(|&ab| (ab, trials[ab as usize])));
         // Trial counts fit in 32 bits, by the bound checked in `Synaptogenesis::new`.
         let btrd = drawn[free + 1..].iter().rev().map(|&ab| (ab, trials[ab as usize] as u32));
         plan.btrd.extend(btrd);
         let large = drawn.len() - 1 - free;
         plan.methods.push([small as u32, walking as u32, large as u32]);
     }
+    // All the block's walks at once: more walks to share lanes with.
+    lockstep::plan(&growth.walk_rules, walks, lanes, &mut plan.walks);
 }
 
 /// Draws the synapse counts of every network connection, in the stream order of the module

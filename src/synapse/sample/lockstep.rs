@@ -121,11 +121,14 @@ impl Lanes {
     }
 }
 
+/// The modes a walk can have: `m = ⌊(n + 1) p⌋ < n p + 1 < WALK_BELOW + 1`.
+const MODES: usize = WALK_BELOW as usize + 1;
+
 /// Lanes that plan together: two vectors of four, so that two chains of dependent operations
 /// interleave.
 const PLAN_LANES: usize = 8;
 
-/// Scratch space for planning the walks of one neuron pair; reused from pair to pair.
+/// Scratch space for planning walks; reused from block to block, growing as needed.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PlanLanes {
     trials_plus_one: Vec<f64>,
@@ -135,60 +138,77 @@ pub(super) struct PlanLanes {
     mode: Vec<f64>,
     below: Vec<f64>,
     at: Vec<f64>,
+    /// The walks by mode: lane `slot` plans walk `order[slot]`.
+    order: Vec<usize>,
 }
 
-impl PlanLanes {
-    /// Room for `walks` walks.
-    pub fn with_capacity(walks: usize) -> Self {
-        let column = || vec![0.0; walks.next_multiple_of(PLAN_LANES)];
-        PlanLanes {
-            trials_plus_one: column(),
-            ratio: column(),
-            start: column(),
-            mode: column(),
-            below: column(),
-            at: column(),
-        }
-    }
-}
-
-/// Plans the walks of gene pairs `gene_pairs` (trial counts in `trials`, each at least `SMALL`
-/// with a mean below [`WALK_BELOW`]), appending them to `planned` in order: each walks from 0 to
-/// its mode, eight in lockstep.
+/// Plans `walks`, given as gene pair and trial count (at least `SMALL`, with a mean below
+/// [`WALK_BELOW`]), appending them to `planned` in order: each walks from 0 to its mode, eight
+/// in lockstep. The lanes take the walks by mode, so that walks of a length walk together.
 pub(super) fn plan(
     rules: &[WalkRule],
-    gene_pairs: &[u32],
-    trials: &[f64],
+    walks: &[(u32, f64)],
     lanes: &mut PlanLanes,
     planned: &mut Vec<PlannedWalk>,
 ) {
-    let slots = gene_pairs.len().next_multiple_of(PLAN_LANES);
-    for (slot, &ab) in gene_pairs.iter().enumerate() {
-        let (rule, n) = (&rules[ab as usize], trials[ab as usize]);
+    // The planned walks in order, with their modes, to be completed below.
+    let first_walk = planned.len();
+    planned.extend(walks.iter().map(|&(ab, n)| PlannedWalk {
+        below: 0.0,
+        at: 0.0,
+        first_down: 0.0,
+        mode: rules[ab as usize].mode(n as u32),
+        gene_pair: ab,
+        trials: n as u32,
+    }));
+    let planned = &mut planned[first_walk..];
+
+    // A counting sort by mode: lane `slot` takes walk `order[slot]`.
+    let mut first = [0; MODES + 1];
+    for walk in planned.iter() {
+        first[walk.mode as usize + 1] += 1;
+    }
+    for m in 0..MODES {
+        first[m + 1] += first[m];
+    }
+    lanes.order.resize(walks.len(), 0);
+    for (index, walk) in planned.iter().enumerate() {
+        let slot = &mut first[walk.mode as usize];
+        lanes.order[*slot] = index;
+        *slot += 1;
+    }
+
+    let slots = walks.len().next_multiple_of(PLAN_LANES);
+    for column in [&mut lanes.trials_plus_one, &mut lanes.ratio, &mut lanes.start, &mut lanes.mode]
+    {
+        column.resize(slots, 0.0);
+    }
+    lanes.below.resize(slots, 0.0);
+    lanes.at.resize(slots, 0.0);
+    for (slot, &index) in lanes.order.iter().enumerate() {
+        let walk = &planned[index];
+        let (rule, n) = (&rules[walk.gene_pair as usize], walk.trials as f64);
         lanes.trials_plus_one[slot] = n + 1.0;
         lanes.ratio[slot] = rule.ratio;
         lanes.start[slot] = n * rule.log_q;
-        lanes.mode[slot] = rule.mode(n as u32) as f64;
+        lanes.mode[slot] = walk.mode as f64;
     }
     // Padding lanes: no trials, mode 0.
-    for slot in gene_pairs.len()..slots {
+    for slot in walks.len()..slots {
         lanes.trials_plus_one[slot] = 1.0;
         lanes.ratio[slot] = 0.0;
         lanes.start[slot] = 0.0;
         lanes.mode[slot] = 0.0;
     }
     walk_all_to_modes(lanes, slots);
-    for (slot, &ab) in gene_pairs.iter().enumerate() {
-        let (rule, n) = (&rules[ab as usize], trials[ab as usize]);
-        let (at, m) = (lanes.at[slot], lanes.mode[slot]);
-        planned.push(PlannedWalk {
-            below: lanes.below[slot],
-            at,
-            first_down: -(at * m / (rule.ratio * (n - m + 1.0))),
-            mode: m as u32,
-            gene_pair: ab,
-            trials: n as u32,
-        });
+
+    for (slot, &index) in lanes.order.iter().enumerate() {
+        let walk = &mut planned[index];
+        let (at, n, m) = (lanes.at[slot], walk.trials as f64, walk.mode as f64);
+        let ratio = lanes.ratio[slot];
+        walk.below = lanes.below[slot];
+        walk.at = at;
+        walk.first_down = -(at * m / (ratio * (n - m + 1.0)));
     }
 }
 
@@ -233,7 +253,7 @@ fn walk_all_to_modes_avx2(lanes: &mut PlanLanes, slots: usize) {
         let modes = &lanes.mode[group..group + PLAN_LANES];
         let steps = modes.iter().fold(0.0, |a: f64, &b| a.max(b)) as usize;
         let one = _mm256_set1_pd(1.0);
-        for (k, &inverse) in INVERSES.iter().enumerate().take(steps + 1).skip(1) {
+        for (k, &inverse) in (1..).zip(&INVERSES[1..=steps]) {
             let (step, inverse) = (_mm256_set1_pd(k as f64), _mm256_set1_pd(inverse));
             for half in 0..2 {
                 let walking = _mm256_cmp_pd::<_CMP_LE_OQ>(step, mode[half]);
@@ -270,7 +290,7 @@ fn walk_all_to_modes_portable(lanes: &mut PlanLanes, slots: usize) {
 #[inline(always)]
 fn walk_to_mode(trials_plus_one: f64, ratio: f64, start: f64, mode: f64) -> (f64, f64) {
     let (mut mass, mut below) = (start, 0.0);
-    for (k, &inverse) in INVERSES.iter().enumerate().take(mode as usize + 1).skip(1) {
+    for (k, &inverse) in (1..).zip(&INVERSES[1..=mode as usize]) {
         // f(k - 1) joins F(k - 1) and f(k) follows.
         let step = k as f64;
         below += mass;
@@ -441,9 +461,9 @@ mod tests {
 
     /// The plans of walks `gene_pairs`.
     fn planned(rules: &[WalkRule], gene_pairs: &[u32], trials: &[f64]) -> Vec<PlannedWalk> {
+        let inputs: Vec<_> = gene_pairs.iter().map(|&ab| (ab, trials[ab as usize])).collect();
         let mut walks = Vec::new();
-        let mut lanes = PlanLanes::with_capacity(gene_pairs.len());
-        plan(rules, gene_pairs, trials, &mut lanes, &mut walks);
+        plan(rules, &inputs, &mut PlanLanes::default(), &mut walks);
         walks
     }
 
@@ -585,14 +605,15 @@ mod tests {
                 (8.0 + ab as f64 * 19.0).min((WALK_BELOW / rules[ab as usize].smaller).floor())
             })
             .collect();
-        let mut lanes = PlanLanes::with_capacity(gene_pairs.len());
+        let inputs: Vec<_> = gene_pairs.iter().map(|&ab| (ab, trials[ab as usize])).collect();
+        let mut lanes = PlanLanes::default();
         let slots = gene_pairs.len().next_multiple_of(PLAN_LANES);
         let mut walks = Vec::new();
-        plan(&rules, &gene_pairs, &trials, &mut lanes, &mut walks);
+        plan(&rules, &inputs, &mut lanes, &mut walks);
         let mut portable = lanes.clone();
-        for slot in 0..gene_pairs.len() {
-            portable.start[slot] =
-                (portable.trials_plus_one[slot] - 1.0) * rules[slot % rules.len()].log_q;
+        for (slot, &index) in lanes.order.iter().enumerate() {
+            let (ab, n) = inputs[index];
+            portable.start[slot] = n * rules[ab as usize].log_q;
         }
         walk_all_to_modes_portable(&mut portable, slots);
         assert_eq!(lanes.below, portable.below);
