@@ -12,14 +12,16 @@
 //! `u ≥ F(m - 1)`, else down from `m - 1`, about `0.8 √(n p q) + 1` steps.
 //!
 //! One draw at a time, a walk is a chain of dependent operations ended by a branch that the
-//! processor cannot predict. Here four walks go in lockstep, one per lane of a vector: each step
-//! advances every lane and counts the lanes still short of their draw, and the walk ends once
-//! none is. A finished lane keeps stepping without effect, since the cumulative mass only moves
-//! away from its uniform. The planning walks from 0 share their step `k` and so a table of
-//! `1 / k`; the drawing walks divide.
+//! processor cannot predict. Here walks go in lockstep, one per lane of a vector (four for
+//! drawing, eight in two vectors for planning): each step advances every lane, and a drawing
+//! walk ends once no lane is short of its draw. A finished lane keeps stepping without effect,
+//! since the cumulative mass only moves away from its uniform. The planning walks from 0 share
+//! their step `k` and so a table of `1 / k`, and take their walks by mode, so that walks of a
+//! length share a vector; the drawing walks divide.
 //!
 //! Each walk is plain `f64` arithmetic in a fixed order, so the draws are the same with or
-//! without AVX2 (the vector version is only a compilation of the same code; a test compares
+//! without AVX2 (the drawing walk's vector version is a compilation of the same code, the
+//! planning walk's is written with AVX2 intrinsics for the same operations; tests compare
 //! them). The masses carry a relative rounding error of a few ulp per step, and `qⁿ` is
 //! [`exp_negative`]`(n ln q)` (2 ulp). A walk up that passes `n`, or any walk still going after
 //! [`WALK_CAP`] steps, which only rounding can cause (a uniform above the computed total mass),
@@ -45,7 +47,7 @@ const UNROLL: usize = 2;
 /// below 1e-100; only a walk that rounding kept from ending gets there.
 const WALK_CAP: usize = 400;
 
-/// `1 / k` for the planning walks' steps `k ≤ WALK_BELOW + 1 > m` (index 0 unused).
+/// `1 / k` for the planning walks' steps `k ≤ m` (index 0 unused).
 static INVERSES: [f64; WALK_BELOW as usize + 2] = {
     let mut inverses = [0.0; WALK_BELOW as usize + 2];
     // m = ⌊(n + 1) p⌋ ≤ n p + p < WALK_BELOW + 1.
