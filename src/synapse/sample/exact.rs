@@ -256,8 +256,7 @@ fn draw_block(
         for &row in pair_table {
             sum += invert(&growth.small_trials[row as usize], rng.random());
         }
-        let rules = (&growth.walk_rules[..], &growth.rules[..]);
-        sum += lockstep::draw(rules, pair_walks, &mut scratch.lanes, rng);
+        sum += lockstep::draw(&growth.rules, pair_walks, &mut scratch.lanes, rng);
         // BTRD: every hat first, then the draws.
         for (hat, &(ab, n)) in scratch.hats.iter_mut().zip(pair_btrd) {
             *hat = growth.rules[ab as usize].hat(n as u64);

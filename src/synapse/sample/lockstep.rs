@@ -20,9 +20,8 @@
 //! length share a vector; the drawing walks divide.
 //!
 //! Each walk is plain `f64` arithmetic in a fixed order, so the draws are the same with or
-//! without AVX2 (the drawing walk's vector version is a compilation of the same code, the
-//! planning walk's is written with AVX2 intrinsics for the same operations; tests compare
-//! them). The masses carry a relative rounding error of a few ulp per step, and `qⁿ` is
+//! without AVX2: the vector versions, written with AVX2 intrinsics, do lane by lane the
+//! operations of the portable ones, and tests compare them. The masses carry a relative rounding error of a few ulp per step, and `qⁿ` is
 //! [`exp_negative`]`(n ln q)` (2 ulp). A walk up that passes `n`, or any walk still going after
 //! [`WALK_CAP`] steps, which only rounding can cause (a uniform above the computed total mass),
 //! is drawn again by the exact [`BinomialSampler`](super::BinomialSampler) with a new uniform.
@@ -97,19 +96,38 @@ pub(super) struct PlannedWalk {
     at: f64,
     /// `-f(m - 1)`, the first step down (NaN where `p = 0`, and unused there, as `m = 0`).
     first_down: f64,
+    /// `r = p / q` of the walked side.
+    ratio: f64,
     /// The mode `m`.
     mode: u32,
     /// The gene pair `a · g + b`.
     gene_pair: u32,
     /// The trial count `n`.
     trials: u32,
+    /// Whether the walk counts failures (`p > 1/2`).
+    flipped: bool,
 }
 
-/// Scratch space for the walks of one neuron pair, one start per walk, padded to whole groups
-/// of lanes; reused from pair to pair.
+impl PlannedWalk {
+    /// A lane without a walk: up from a cumulative mass of 0 with a mass of 2 next, which
+    /// passes any uniform at once, and nothing after.
+    const PADDING: PlannedWalk = PlannedWalk {
+        below: 0.0,
+        at: 2.0,
+        first_down: 0.0,
+        ratio: 0.0,
+        mode: 0,
+        gene_pair: 0,
+        trials: 0,
+        flipped: false,
+    };
+}
+
+/// Scratch space for the walks of one neuron pair; reused from pair to pair.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Lanes {
-    starts: Vec<Start>,
+    /// One uniform per walk.
+    uniforms: Vec<f64>,
     /// Per walk, the steps that ended short of the draw, and whether the walk was still going
     /// when the lockstep ended.
     steps: Vec<(u64, bool)>,
@@ -118,8 +136,7 @@ pub(super) struct Lanes {
 impl Lanes {
     /// Room for `walks` walks.
     pub fn with_capacity(walks: usize) -> Self {
-        let slots = walks.next_multiple_of(LANES);
-        Lanes { starts: Vec::with_capacity(slots), steps: Vec::with_capacity(slots) }
+        Lanes { uniforms: Vec::with_capacity(walks), steps: Vec::with_capacity(walks) }
     }
 }
 
@@ -155,13 +172,18 @@ pub(super) fn plan(
 ) {
     // The planned walks in order, with their modes, to be completed below.
     let first_walk = planned.len();
-    planned.extend(walks.iter().map(|&(ab, n)| PlannedWalk {
-        below: 0.0,
-        at: 0.0,
-        first_down: 0.0,
-        mode: rules[ab as usize].mode(n as u32),
-        gene_pair: ab,
-        trials: n as u32,
+    planned.extend(walks.iter().map(|&(ab, n)| {
+        let rule = &rules[ab as usize];
+        PlannedWalk {
+            below: 0.0,
+            at: 0.0,
+            first_down: 0.0,
+            ratio: rule.ratio,
+            mode: rule.mode(n as u32),
+            gene_pair: ab,
+            trials: n as u32,
+            flipped: rule.flipped,
+        }
     }));
     let planned = &mut planned[first_walk..];
 
@@ -191,7 +213,7 @@ pub(super) fn plan(
         let walk = &planned[index];
         let (rule, n) = (&rules[walk.gene_pair as usize], walk.trials as f64);
         lanes.trials_plus_one[slot] = n + 1.0;
-        lanes.ratio[slot] = rule.ratio;
+        lanes.ratio[slot] = walk.ratio;
         lanes.start[slot] = n * rule.log_q;
         lanes.mode[slot] = walk.mode as f64;
     }
@@ -304,7 +326,7 @@ fn walk_to_mode(trials_plus_one: f64, ratio: f64, start: f64, mode: f64) -> (f64
 /// The sum of one draw for every planned walk of `walks`; the uniforms are drawn from `rng` in
 /// the order of `walks`, then any redraws in the same order.
 pub(super) fn draw(
-    (rules, samplers): (&[WalkRule], &[BinomialSampler]),
+    samplers: &[BinomialSampler],
     walks: &[PlannedWalk],
     lanes: &mut Lanes,
     rng: &mut Stream,
@@ -312,20 +334,13 @@ pub(super) fn draw(
     if walks.is_empty() {
         return 0;
     }
-    let slots = walks.len().next_multiple_of(LANES);
-    lanes.starts.clear();
-    let starts = walks.iter().map(|walk| {
-        let rule = &rules[walk.gene_pair as usize];
-        Start::new(walk, rule, rng.random())
-    });
-    lanes.starts.extend(starts);
-    lanes.starts.resize(slots, Start::PADDING);
-    walk_all(lanes);
+    lanes.uniforms.clear();
+    lanes.uniforms.extend(walks.iter().map(|_| rng.random::<f64>()));
+    walk_all(walks, &lanes.uniforms, &mut lanes.steps);
 
     let mut sum = 0;
-    for ((walk, start), &(steps, unfinished)) in walks.iter().zip(&lanes.starts).zip(&lanes.steps) {
-        let rule = &rules[walk.gene_pair as usize];
-        sum += match finish(walk, rule, steps, start.down, unfinished) {
+    for ((walk, &u), &(steps, unfinished)) in walks.iter().zip(&lanes.uniforms).zip(&lanes.steps) {
+        sum += match finish(walk, u, steps, unfinished) {
             Some(x) => x,
             None => samplers[walk.gene_pair as usize].sample(walk.trials as u64, rng),
         };
@@ -340,28 +355,17 @@ struct Start {
     mass: f64,
     numerator: [f64; 2],
     denominator: [f64; 2],
-    uniform: f64,
     down: bool,
 }
 
 impl Start {
-    /// A lane without a walk: up, with nothing left (a cumulative mass of 2 is above any u).
-    const PADDING: Start = Start {
-        cumulative: 2.0,
-        mass: 0.0,
-        numerator: [0.0, 0.0],
-        denominator: [1.0, 1.0],
-        uniform: 0.0,
-        down: false,
-    };
-
     /// The start of `walk` for the uniform `u`. Up from m: `f(m)`, then
     /// `f(x + 1) = f(x) · r (n - m - j) / (m + 1 + j)` at step `j`. Down from `m - 1` (only if
     /// `u < F(m - 1)`, so `m ≥ 1`): `-f(m - 1)`, as the cumulative mass falls, then
     /// `f(x - 1) = f(x) · (m - 1 - j) / (r (n - m + 2 + j))`.
     #[inline(always)]
-    fn new(walk: &PlannedWalk, rule: &WalkRule, u: f64) -> Start {
-        let (n, m, r) = (walk.trials as f64, walk.mode as f64, rule.ratio);
+    fn new(walk: &PlannedWalk, u: f64) -> Start {
+        let (n, m, r) = (walk.trials as f64, walk.mode as f64, walk.ratio);
         let down = u < walk.below;
         // Both starts at hand and one selected: a branch on u would be mispredicted half of
         // the time.
@@ -369,54 +373,71 @@ impl Start {
         let mass = select(walk.first_down, walk.at);
         let numerator = [select(1.0, r), select(m - 1.0, n - m)];
         let denominator = [select(r, 1.0), select(n - m + 2.0, m + 1.0)];
-        Start { cumulative: walk.below, mass, numerator, denominator, uniform: u, down }
+        Start { cumulative: walk.below, mass, numerator, denominator, down }
     }
 }
 
-/// The draw of `walk` from its walk's `steps`, or `None` where only a new draw will do (a walk
-/// that rounding kept going).
+/// The draw of `walk` for the uniform `u` from its walk's `steps`, or `None` where only a new
+/// draw will do (a walk that rounding kept going).
 #[inline(always)]
-fn finish(
-    walk: &PlannedWalk,
-    rule: &WalkRule,
-    steps: u64,
-    down: bool,
-    unfinished: bool,
-) -> Option<u64> {
+fn finish(walk: &PlannedWalk, u: f64, steps: u64, unfinished: bool) -> Option<u64> {
     let (n, m) = (walk.trials as u64, walk.mode as u64);
     // Down walks stop at 0 at the latest (a cumulative mass left above u by rounding). Both
     // directions and sides computed and selected, as in `Start::new`.
     let (x_below, x_above) = (m.saturating_sub(1).saturating_sub(steps), m + steps);
-    let x = if down { x_below } else { x_above };
-    let drawn = if rule.flipped { n.wrapping_sub(x) } else { x };
+    let x = if u < walk.below { x_below } else { x_above };
+    let drawn = if walk.flipped { n.wrapping_sub(x) } else { x };
     (!unfinished && x <= n).then_some(drawn)
 }
 
-/// Every walk of `lanes`, with AVX2 where the processor has it: the same operations, so the
-/// same results.
-fn walk_all(lanes: &mut Lanes) {
+/// Every walk of `walks` for its uniform, into `steps`; with AVX2 where the processor has it:
+/// the same operations, so the same results.
+fn walk_all(walks: &[PlannedWalk], uniforms: &[f64], steps: &mut Vec<(u64, bool)>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2, checked just above.
-        unsafe { walk_all_avx2(lanes) };
+        unsafe { walk_all_avx2(walks, uniforms, steps) };
         return;
     }
-    walk_all_portable(lanes);
+    walk_all_portable(walks, uniforms, steps);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn walk_all_avx2(lanes: &mut Lanes) {
-    walk_all_portable(lanes);
+fn walk_all_avx2(walks: &[PlannedWalk], uniforms: &[f64], steps: &mut Vec<(u64, bool)>) {
+    walk_groups(walks, uniforms, steps, |group, u| walk_from_modes_avx2(group, u));
 }
 
 #[inline(always)]
-fn walk_all_portable(lanes: &mut Lanes) {
-    lanes.steps.clear();
-    for group in lanes.starts.chunks_exact(LANES) {
-        let group: &[Start; LANES] = group.try_into().expect("a whole group of lanes");
-        let (count, unfinished) = walk_from_modes(group);
-        lanes.steps.extend(count.into_iter().zip(unfinished));
+fn walk_all_portable(walks: &[PlannedWalk], uniforms: &[f64], steps: &mut Vec<(u64, bool)>) {
+    walk_groups(walks, uniforms, steps, walk_from_modes);
+}
+
+/// Every walk of `walks` for its uniform by `walk` in groups of four, into `steps`.
+#[inline(always)]
+fn walk_groups(
+    walks: &[PlannedWalk],
+    uniforms: &[f64],
+    steps: &mut Vec<(u64, bool)>,
+    walk: impl Fn(&[PlannedWalk; LANES], &[f64; LANES]) -> ([u64; LANES], [bool; LANES]),
+) {
+    steps.clear();
+    let (mut groups, mut group_uniforms) =
+        (walks.chunks_exact(LANES), uniforms.chunks_exact(LANES));
+    for (group, u) in (&mut groups).zip(&mut group_uniforms) {
+        let (group, u) = (group.try_into().expect("four walks"), u.try_into().expect("four"));
+        let (count, unfinished) = walk(group, u);
+        steps.extend(count.into_iter().zip(unfinished));
+    }
+    // The last walks, with padding lanes.
+    let rest = groups.remainder();
+    if !rest.is_empty() {
+        let mut group = [PlannedWalk::PADDING; LANES];
+        let mut u = [0.0; LANES];
+        group[..rest.len()].copy_from_slice(rest);
+        u[..rest.len()].copy_from_slice(group_uniforms.remainder());
+        let (count, unfinished) = walk(&group, &u);
+        steps.extend(count.into_iter().zip(unfinished).take(rest.len()));
     }
 }
 
@@ -426,12 +447,16 @@ fn walk_all_portable(lanes: &mut Lanes) {
 /// `numerator_scale · (numerator_base - j) / (denominator_scale · (denominator_base + j))`.
 /// Returns the counts and whether each lane was still going when the walk stopped.
 #[inline(always)]
-fn walk_from_modes(group: &[Start; LANES]) -> ([u64; LANES], [bool; LANES]) {
+fn walk_from_modes(
+    walks: &[PlannedWalk; LANES],
+    uniform: &[f64; LANES],
+) -> ([u64; LANES], [bool; LANES]) {
+    let group: [Start; LANES] = std::array::from_fn(|lane| Start::new(&walks[lane], uniform[lane]));
     let mut cumulative = group.map(|s| s.cumulative);
     let mut mass = group.map(|s| s.mass);
     let [numerator_scale, numerator_base] = [0, 1].map(|i| group.map(|s| s.numerator[i]));
     let [denominator_scale, denominator_base] = [0, 1].map(|i| group.map(|s| s.denominator[i]));
-    let (uniform, down) = (group.map(|s| s.uniform), group.map(|s| s.down));
+    let down = group.map(|s| s.down);
     // Counted in integers: an integer addition is not the latency of a floating-point one.
     let mut count = [0u64; LANES];
     let mut beyond = [false; LANES];
@@ -451,6 +476,61 @@ fn walk_from_modes(group: &[Start; LANES]) -> ([u64; LANES], [bool; LANES]) {
         }
         if !beyond.iter().any(|&b| b) || j >= WALK_CAP {
             return (count, beyond);
+        }
+    }
+}
+
+/// [`walk_from_modes`] in AVX2 vectors of four: lane by lane the same operations.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn walk_from_modes_avx2(
+    walks: &[PlannedWalk; LANES],
+    uniform: &[f64; LANES],
+) -> ([u64; LANES], [bool; LANES]) {
+    use std::arch::x86_64::*;
+    let lanes = |field: fn(&PlannedWalk) -> f64| {
+        _mm256_setr_pd(field(&walks[0]), field(&walks[1]), field(&walks[2]), field(&walks[3]))
+    };
+    let (below, at, first_down) = (lanes(|w| w.below), lanes(|w| w.at), lanes(|w| w.first_down));
+    let (ratio, n, m) = (lanes(|w| w.ratio), lanes(|w| w.trials as f64), lanes(|w| w.mode as f64));
+    let (one, two) = (_mm256_set1_pd(1.0), _mm256_set1_pd(2.0));
+    // SAFETY: an unaligned load of four f64 from an array of four.
+    let u = unsafe { _mm256_loadu_pd(uniform.as_ptr()) };
+
+    // `Start::new`: both starts, one selected per lane.
+    let down = _mm256_cmp_pd::<_CMP_LT_OQ>(u, below);
+    let n_minus_m = _mm256_sub_pd(n, m);
+    let mut mass = _mm256_blendv_pd(at, first_down, down);
+    let numerator_scale = _mm256_blendv_pd(ratio, one, down);
+    let numerator_base = _mm256_blendv_pd(n_minus_m, _mm256_sub_pd(m, one), down);
+    let denominator_scale = _mm256_blendv_pd(one, ratio, down);
+    let denominator_base =
+        _mm256_blendv_pd(_mm256_add_pd(m, one), _mm256_add_pd(n_minus_m, two), down);
+
+    let mut cumulative = below;
+    let mut count = _mm256_setzero_si256();
+    let mut beyond = _mm256_setzero_pd();
+    let mut j = 0;
+    loop {
+        for _ in 0..UNROLL {
+            let step = _mm256_set1_pd(j as f64);
+            cumulative = _mm256_add_pd(cumulative, mass);
+            let at_most = _mm256_cmp_pd::<_CMP_LE_OQ>(cumulative, u);
+            beyond = _mm256_xor_pd(at_most, down);
+            // A true lane is all ones, -1 as an integer.
+            count = _mm256_sub_epi64(count, _mm256_castpd_si256(beyond));
+            let numerator = _mm256_mul_pd(numerator_scale, _mm256_sub_pd(numerator_base, step));
+            let denominator =
+                _mm256_mul_pd(denominator_scale, _mm256_add_pd(denominator_base, step));
+            mass = _mm256_mul_pd(mass, _mm256_div_pd(numerator, denominator));
+            j += 1;
+        }
+        if _mm256_movemask_pd(beyond) == 0 || j >= WALK_CAP {
+            let mut counts = [0u64; LANES];
+            // SAFETY: an unaligned store of four u64 into an array of four.
+            unsafe { _mm256_storeu_si256(counts.as_mut_ptr().cast(), count) };
+            let going = _mm256_movemask_pd(beyond);
+            return (counts, std::array::from_fn(|lane| going & (1 << lane) != 0));
         }
     }
 }
@@ -476,7 +556,7 @@ mod tests {
         let walks = planned(&rules, &vec![0; batch], &[n as f64]);
         let mut lanes = Lanes::with_capacity(batch);
         let mut rng = rng::stream(seed, Purpose::Synaptogenesis, 0);
-        (0..m).map(|_| draw((&rules, &samplers), &walks, &mut lanes, &mut rng)).collect()
+        (0..m).map(|_| draw(&samplers, &walks, &mut lanes, &mut rng)).collect()
     }
 
     #[test]
@@ -515,18 +595,16 @@ mod tests {
         for u in [0.0, 0.1, 0.39, 0.4, 0.7, 0.999_999] {
             // The smallest x with u < F(x).
             let failures = (0..=12).find(|&x| u < exact.cdf(x)).unwrap();
-            let lanes =
-                [Start::new(&walks[0], &rule, u), Start::PADDING, Start::PADDING, Start::PADDING];
-            let (steps, unfinished) = walk_from_modes(&lanes);
+            let padding = PlannedWalk::PADDING;
+            let group = [walks[0], padding, padding, padding];
+            let (steps, unfinished) = walk_from_modes(&group, &[u, 0.0, 0.0, 0.0]);
             assert_eq!(unfinished, [false; LANES]);
-            let x = finish(&walks[0], &rule, steps[0], lanes[0].down, unfinished[0]);
-            assert_eq!(x, Some(12 - failures), "u = {u}");
+            assert_eq!(finish(&walks[0], u, steps[0], false), Some(12 - failures), "u = {u}");
         }
         // A uniform above the computed total mass walks past n: drawn again.
-        let start = Start::new(&walks[0], &rule, 1.0 + 1e-9);
-        let lanes = [start; LANES];
-        let (steps, unfinished) = walk_from_modes(&lanes);
-        assert_eq!(finish(&walks[0], &rule, steps[0], false, unfinished[0]), None);
+        let u = 1.0 + 1e-9;
+        let (steps, unfinished) = walk_from_modes(&[walks[0]; LANES], &[u; LANES]);
+        assert_eq!(finish(&walks[0], u, steps[0], unfinished[0]), None);
     }
 
     /// Pearson's χ² test of sums of 1 to 36 walks against the exact mass function (200 000
@@ -584,10 +662,9 @@ mod tests {
         let mut together = rng::stream(4, Purpose::Synaptogenesis, 0);
         let mut alone = rng::stream(4, Purpose::Synaptogenesis, 0);
         for _ in 0..1_000 {
-            let sum = draw((&rules, &samplers), &walks, &mut lanes, &mut together);
-            let each: u64 = (0..4)
-                .map(|i| draw((&rules, &samplers), &walks[i..=i], &mut lanes, &mut alone))
-                .sum();
+            let sum = draw(&samplers, &walks, &mut lanes, &mut together);
+            let each: u64 =
+                (0..4).map(|i| draw(&samplers, &walks[i..=i], &mut lanes, &mut alone)).sum();
             assert_eq!(sum, each);
         }
     }
@@ -621,18 +698,16 @@ mod tests {
         assert_eq!(lanes.below, portable.below);
         assert_eq!(lanes.at, portable.at);
 
+        // An odd number of walks, so that the last group has padding.
+        let walks = &walks[..walks.len() - 3];
         let mut rng = rng::stream(9, Purpose::Synaptogenesis, 0);
-        let mut lanes = Lanes::with_capacity(walks.len());
-        let starts = walks
-            .iter()
-            .map(|walk| Start::new(walk, &rules[walk.gene_pair as usize], rng.random()));
-        lanes.starts.extend(starts);
-        lanes.starts.resize(walks.len().next_multiple_of(LANES), Start::PADDING);
-        let mut portable = lanes.clone();
+        let uniforms: Vec<f64> = walks.iter().map(|_| rng.random()).collect();
+        let (mut vector, mut portable) = (Vec::new(), Vec::new());
         // SAFETY: AVX2 is supported, checked above.
-        unsafe { walk_all_avx2(&mut lanes) };
-        walk_all_portable(&mut portable);
-        assert_eq!(lanes.steps, portable.steps);
-        assert!(lanes.steps.iter().any(|&(steps, _)| steps > 3), "walks of some length");
+        unsafe { walk_all_avx2(walks, &uniforms, &mut vector) };
+        walk_all_portable(walks, &uniforms, &mut portable);
+        assert_eq!(vector, portable);
+        assert_eq!(vector.len(), walks.len());
+        assert!(vector.iter().any(|&(steps, _)| steps > 3), "walks of some length");
     }
 }
