@@ -138,8 +138,8 @@ fn pair_trials(scaled_pre: &[f64], post: &[f64], trials: &mut [f64]) {
 /// Build it once per genome and call [`Synaptogenesis::sample`] per network. For
 /// [`Sampler::Exact`] and [`Sampler::PerSynapse`], preparing also plans every draw (which
 /// method, and where inversion starts), which is most of the work that does not depend on
-/// chance: about 1 ms for a [4, 128, 2] genome at g = 16 and 12 ms at g = 64 on two cores, after
-/// which a network takes 1.5 ms and 9 ms. [`Sampler::MomentMatched`] computes the count moments
+/// chance: about 1 ms for a [4, 128, 2] genome at g = 16 and 20 ms at g = 64 on two cores, after
+/// which a network takes 1.4 ms and 9 ms. [`Sampler::MomentMatched`] computes the count moments
 /// here instead (0.3 ms at g = 16, 5 ms at g = 64), after which a network takes about 10 µs.
 #[derive(Debug, Clone)]
 pub struct Synaptogenesis {
