@@ -340,7 +340,8 @@ fn stirling_correction(k: u64) -> f64 {
 mod tests {
     use super::*;
     use crate::rng::{self, Purpose};
-    use statrs::distribution::{Binomial, Discrete};
+    use crate::synapse::sample::tests::binomial_chi_square;
+    use statrs::distribution::Binomial;
     use statrs::function::factorial::ln_factorial;
 
     /// Draws `count` values of `Binomial(n, p)` from a fixed stream.
@@ -427,30 +428,7 @@ mod tests {
             let m = 200_000;
             let values = draws(n, p, m, 100 + case as u64);
             let exact = Binomial::new(p, n).unwrap();
-            let mut observed = vec![0usize; n as usize + 1];
-            for v in values {
-                observed[v as usize] += 1;
-            }
-            // Merge cells left to right until each expects at least 5 draws.
-            let (mut obs_cells, mut exp_cells) = (Vec::new(), Vec::new());
-            let (mut obs, mut exp) = (0usize, 0.0);
-            for (x, &count) in observed.iter().enumerate() {
-                obs += count;
-                exp += exact.pmf(x as u64) * m as f64;
-                if exp >= 5.0 {
-                    obs_cells.push(obs);
-                    exp_cells.push(exp);
-                    (obs, exp) = (0, 0.0);
-                }
-            }
-            *obs_cells.last_mut().unwrap() += obs;
-            *exp_cells.last_mut().unwrap() += exp;
-            // Rescale so that the expected counts sum exactly to the observed total.
-            let total: f64 = exp_cells.iter().sum();
-            exp_cells.iter_mut().for_each(|e| *e *= m as f64 / total);
-            let (statistic, p_value) =
-                statrs::stats_tests::chisquare::chisquare(&obs_cells, Some(&exp_cells), None)
-                    .unwrap();
+            let (statistic, p_value) = binomial_chi_square(&values, &exact, n as usize + 1);
             assert!(p_value > 1e-4, "n={n} p={p}: χ² = {statistic}, p-value {p_value}");
         }
     }

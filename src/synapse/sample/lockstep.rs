@@ -539,6 +539,7 @@ fn walk_from_modes_avx2(
 mod tests {
     use super::*;
     use crate::rng::{self, Purpose};
+    use crate::synapse::sample::tests::binomial_chi_square;
     use statrs::distribution::{Binomial, Discrete, DiscreteCDF};
 
     /// The plans of walks `gene_pairs`.
@@ -621,29 +622,8 @@ mod tests {
             let (m, batch) = (200_000, 1 + case * 7);
             let values = sums(n, p, m, batch, 300 + case as u64);
             let exact = Binomial::new(p, n * batch as u64).unwrap();
-            let support = values.iter().copied().max().unwrap() as usize;
-            let mut observed = vec![0usize; support + 1];
-            for v in values {
-                observed[v as usize] += 1;
-            }
-            let (mut obs_cells, mut exp_cells) = (Vec::new(), Vec::new());
-            let (mut obs, mut exp) = (0usize, 0.0);
-            for (x, &count) in observed.iter().enumerate() {
-                obs += count;
-                exp += exact.pmf(x as u64) * m as f64;
-                if exp >= 5.0 {
-                    obs_cells.push(obs);
-                    exp_cells.push(exp);
-                    (obs, exp) = (0, 0.0);
-                }
-            }
-            *obs_cells.last_mut().unwrap() += obs;
-            *exp_cells.last_mut().unwrap() += exp;
-            let total: f64 = exp_cells.iter().sum();
-            exp_cells.iter_mut().for_each(|e| *e *= m as f64 / total);
-            let (statistic, p_value) =
-                statrs::stats_tests::chisquare::chisquare(&obs_cells, Some(&exp_cells), None)
-                    .unwrap();
+            let cells = *values.iter().max().unwrap() as usize + 1;
+            let (statistic, p_value) = binomial_chi_square(&values, &exact, cells);
             assert!(p_value > 1e-4, "n={n} p={p}: χ² = {statistic}, p-value {p_value}");
         }
         assert!(sums(50, 0.0, 100, 3, 1).iter().all(|&x| x == 0));

@@ -5,12 +5,41 @@
 //! deterministic, and a correct sampler would fail any one of them for about one seed in 10⁵.
 
 use nalgebra::DMatrix;
+use statrs::distribution::{Binomial, Discrete};
 use statrs::stats_tests::NaNPolicy;
 use statrs::stats_tests::ks_test::{KSTwoSampleAlternativeMethod, ks_twosample};
 
 use super::*;
 use crate::genome::{Architecture, Learnable};
 use crate::synapse::Expected;
+
+/// Pearson's χ² test of `values` against the mass function of `exact` over `0..cells` (values
+/// at or beyond `cells` are not expected): cells merged left to right until each expects at
+/// least 5 values, and the expected counts rescaled to sum to the number of values. Returns the
+/// statistic and its p-value.
+pub(super) fn binomial_chi_square(values: &[u64], exact: &Binomial, cells: usize) -> (f64, f64) {
+    let m = values.len() as f64;
+    let mut observed = vec![0usize; cells];
+    for &v in values {
+        observed[v as usize] += 1;
+    }
+    let (mut obs_cells, mut exp_cells) = (Vec::new(), Vec::new());
+    let (mut obs, mut exp) = (0usize, 0.0);
+    for (x, &count) in observed.iter().enumerate() {
+        obs += count;
+        exp += exact.pmf(x as u64) * m;
+        if exp >= 5.0 {
+            obs_cells.push(obs);
+            exp_cells.push(exp);
+            (obs, exp) = (0, 0.0);
+        }
+    }
+    *obs_cells.last_mut().unwrap() += obs;
+    *exp_cells.last_mut().unwrap() += exp;
+    let total: f64 = exp_cells.iter().sum();
+    exp_cells.iter_mut().for_each(|e| *e *= m / total);
+    statrs::stats_tests::chisquare::chisquare(&obs_cells, Some(&exp_cells), None).unwrap()
+}
 
 fn genome(layers: &[usize], genes: usize, transmitters: usize, seed: u64) -> Genome {
     let architecture = Architecture {
