@@ -65,8 +65,8 @@ fn invert(distribution: &[f64; SMALL], u: f64) -> u64 {
 pub(super) const PAIRS_PER_STREAM: usize = 32;
 
 /// Genomes with at most this many neuron pair and gene pair combinations keep the plans of
-/// all their blocks: 4 bytes per table draw, 8 per BTRD draw and 40 per walk, so at most
-/// 170 MB, and 17 MB for [4, 128, 2] at g = 64 and d = 1e5. Larger genomes plan each block anew
+/// all their blocks: 4 bytes per table draw, 8 per BTRD draw and 48 per walk, so at most
+/// 200 MB, and 20 MB for [4, 128, 2] at g = 64 and d = 1e5. Larger genomes plan each block anew
 /// for every network, with the same draws.
 pub(super) const PLANNED_DRAWS_MAX: usize = 1 << 22;
 
